@@ -1,0 +1,85 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .audit import RequestMeta
+from .choices import Role
+from .forms import UserChangeForm, UserCreationForm
+from .models import AuditEvent, User
+
+ROLE_COLOURS = {Role.ADMIN: "#b42318", Role.USER: "#175cd3", Role.READONLY: "#667085"}
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    list_display = ("username", "email", "full_name", "role_badge", "is_active", "is_staff", "last_login", "created_at")
+    list_filter = ("role", "is_active", "is_staff", "groups")
+    search_fields = ("username", "email", "full_name")
+    ordering = ("username",)
+    readonly_fields = ("last_login", "created_at", "updated_at")
+    actions = ("activate_users", "deactivate_users")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Dados pessoais"), {"fields": ("full_name", "email")}),
+        (_("Acesso"), {"fields": ("role", "is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Datas"), {"fields": ("last_login", "created_at", "updated_at")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "full_name", "role", "password1", "password2")}),
+    )
+    filter_horizontal = ("groups", "user_permissions")
+
+    @admin.display(description=_("papel"), ordering="role")
+    def role_badge(self, obj):
+        return format_html(
+            '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
+            ROLE_COLOURS.get(obj.role, "#667085"),
+            obj.get_role_display(),
+        )
+
+    @admin.action(description=_("Ativar usuários selecionados"))
+    def activate_users(self, request, queryset):
+        count = services.user_set_active(
+            users=queryset, active=True, actor=request.user, meta=RequestMeta.from_request(request)
+        )
+        self.message_user(
+            request, ngettext("%d usuário ativado.", "%d usuários ativados.", count) % count, messages.SUCCESS
+        )
+
+    @admin.action(description=_("Desativar usuários selecionados"))
+    def deactivate_users(self, request, queryset):
+        count = services.user_set_active(
+            users=queryset, active=False, actor=request.user, meta=RequestMeta.from_request(request)
+        )
+        self.message_user(
+            request, ngettext("%d usuário desativado.", "%d usuários desativados.", count) % count, messages.SUCCESS
+        )
+
+    def save_model(self, request, obj, form, change):
+        # Keep superuser/staff flags consistent with the role, as the API does.
+        if obj.role == Role.ADMIN:
+            obj.is_superuser = obj.is_staff = True
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor_repr", "action", "target_type", "target_repr", "ip_address")
+    list_filter = ("action", "target_type")
+    search_fields = ("actor_repr", "target_repr", "action", "target_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("target_type",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

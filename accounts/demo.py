@@ -1,0 +1,37 @@
+"""Demo users for development (the seed's table of test credentials).
+
+Passwords are set directly (``set_password``): the demo's ``user123`` is shorter than
+the minimum length enforced on real sign-ups, on purpose, to match the seed.
+"""
+
+import json
+
+from django.conf import settings
+from django.db import transaction
+
+from .choices import Role
+from .models import User
+
+
+def demo_users():
+    return json.loads((settings.FIXTURES_DIR / "users.json").read_text(encoding="utf-8"))
+
+
+@transaction.atomic
+def load(*, stdout=None):
+    """Create or refresh the demo users. Idempotent: a second run changes nothing."""
+    created = 0
+    for row in demo_users():
+        user = User.objects.filter(username__iexact=row["username"]).first()
+        if user is None:
+            user = User(username=row["username"])
+            created += 1
+        user.email = row["email"]
+        user.full_name = row["full_name"]
+        user.role = row["role"]
+        user.is_active = True
+        user.is_superuser = user.is_staff = row["role"] == Role.ADMIN
+        if not user.has_usable_password() or not user.check_password(row["password"]):
+            user.set_password(row["password"])
+        user.save()
+    return {"users": created}

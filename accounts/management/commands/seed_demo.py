@@ -1,0 +1,32 @@
+"""Load the demo data of every app (users, brokers, assets, trades, carriers, schedules...).
+
+Each app contributes a ``demo`` module with ``load(stdout=...)``; they run in the
+order of ``LOCAL_APPS``. Idempotent: running it twice creates nothing the second time.
+"""
+
+import importlib
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Carrega os dados de demonstração (idempotente)."
+
+    def handle(self, *args, **options):
+        if not settings.ALLOW_DEMO_SEED:
+            raise CommandError("ALLOW_DEMO_SEED está desligado neste ambiente: dados de demonstração recusados.")
+        started = time.perf_counter()
+        for app in settings.LOCAL_APPS:
+            try:
+                module = importlib.import_module(f"{app}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name == f"{app}.demo":
+                    continue
+                raise
+            counts = module.load(stdout=self.stdout) or {}
+            summary = ", ".join(f"{value} {key}" for key, value in counts.items()) or "nada novo"
+            self.stdout.write(f"{app}: {summary} criados")
+        elapsed = time.perf_counter() - started
+        self.stdout.write(self.style.SUCCESS(f"Dados de demonstração prontos em {elapsed:.1f}s."))

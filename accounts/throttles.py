@@ -1,0 +1,31 @@
+"""Login throttles: one budget per client IP and one per attempted username."""
+
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class LoginIPThrottle(SimpleRateThrottle):
+    scope = "login_ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginUsernameThrottle(SimpleRateThrottle):
+    """Stops brute force against one account from many IPs."""
+
+    scope = "login_username"
+
+    def get_cache_key(self, request, view):
+        login = request.data.get("username") if hasattr(request.data, "get") else None
+        if not login or not isinstance(login, str):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": login.strip().lower()}
+
+
+class RegistrationThrottle(SimpleRateThrottle):
+    scope = "registration"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from .health import health
+
+admin.site.site_header = _("Exitus")
+admin.site.site_title = _("Exitus")
+admin.site.index_title = _("Painel de operações")
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("portfolio.api.urls")),
+    path("", include("quotes.api.urls")),
+    path("billing/", include("billing_rpa.api.urls")),
+    path("", include("scheduling.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("health/", health, name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api-auth/", include("rest_framework.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
