@@ -270,7 +270,8 @@ SPECTACULAR_SETTINGS = {
 
 # Without a broker URL the worker and the web talk through files in var/celery:
 # kombu's filesystem transport needs no server, so `make run` works on a bare machine.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# Tests default to kombu's in-memory transport so publishing leaves no files behind.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or ("memory://" if TESTING else "filesystem://"))
 CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "celery")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -283,7 +284,7 @@ else:
     # Longer than the hard time limit and the longest countdown we ever use, so a
     # slow task is not redelivered to a second worker while the first still runs.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
-CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_CACHE_BACKEND = "django-cache"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = timedelta(days=14)
