@@ -26,12 +26,21 @@ def _snapshot(user):
     return {field: getattr(user, field) for field in UPDATABLE_FIELDS}
 
 
-def _check_email_free(email, exclude_pk=None):
-    clash = User.objects.filter(email__iexact=email)
+def _check_unique(field, value, exclude_pk, message):
+    """E-mail and username are unique ignoring case; say so on the field, not as a constraint error."""
+    clash = User.objects.filter(**{f"{field}__iexact": value})
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError({"email": _("Já existe um usuário com este e-mail.")})
+        raise ValidationError({field: message})
+
+
+def _check_email_free(email, exclude_pk=None):
+    _check_unique("email", email, exclude_pk, _("Já existe um usuário com este e-mail."))
+
+
+def _check_username_free(username, exclude_pk=None):
+    _check_unique("username", username, exclude_pk, _("Já existe um usuário com este nome de usuário."))
 
 
 @transaction.atomic
@@ -48,6 +57,7 @@ def user_create(
     meta=NO_REQUEST,
 ):
     email = (email or "").strip().lower()
+    _check_username_free(username.strip())
     _check_email_free(email)
     user = User(
         username=username.strip(),
@@ -82,6 +92,8 @@ def user_update(*, user, data, actor, meta=NO_REQUEST):
     if "email" in data:
         data = {**data, "email": data["email"].strip().lower()}
         _check_email_free(data["email"], exclude_pk=user.pk)
+    if "username" in data:
+        _check_username_free(data["username"], exclude_pk=user.pk)
     for field in UPDATABLE_FIELDS:
         if field in data:
             setattr(user, field, data[field])
