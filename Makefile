@@ -1,0 +1,66 @@
+# Exitus — the two commands: `make run` and `make test`. See README.md.
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+RPA_SIMULATOR_PORT ?= 8765
+
+# make run is a development stack: DEBUG on, demo data, the RPA simulator as the robots.
+RUN_ENV := DEBUG=true RPA_API_URL=$${RPA_API_URL:-http://127.0.0.1:$(RPA_SIMULATOR_PORT)} \
+	RPA_API_TOKEN=$${RPA_API_TOKEN:-dev-rpa-token} PORT=$(PORT) HOST=$(HOST) RPA_SIMULATOR_PORT=$(RPA_SIMULATOR_PORT) \
+	EXITUS_PUBLIC_URL=$${EXITUS_PUBLIC_URL:-http://$(HOST):$(PORT)}
+
+.PHONY: run test bench lint format venv install install-dev migrate clean help
+
+help:
+	@echo "make run    - install, migrate, seed demo data, start web + worker + beat + RPA simulator"
+	@echo "make test   - install test tools and run the whole suite"
+	@echo "make bench  - benchmarks against PostgreSQL on loopback (prints JSON lines)"
+	@echo "make lint   - ruff check + format check"
+
+$(PY):
+	@test -n "$(PYTHON)" || (echo "Python 3.11+ is required (python3.11, python3.12 or python3.13 on PATH)." && exit 1)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+venv: $(PY)
+
+$(VENV)/.installed-prod: requirements/base.txt requirements/prod.txt | $(PY)
+	$(PY) -m pip install -q -r requirements/prod.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements/base.txt requirements/prod.txt requirements/dev.txt | $(PY)
+	$(PY) -m pip install -q -r requirements/dev.txt
+	@touch $@ $(VENV)/.installed-prod
+
+install: $(VENV)/.installed-prod
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+
+run: install
+	@$(RUN_ENV) $(PY) manage.py migrate --noinput -v 0
+	@$(RUN_ENV) $(PY) manage.py seed_demo
+	@$(RUN_ENV) $(PY) manage.py dev_banner
+	@$(RUN_ENV) $(VENV)/bin/honcho -f exitus/Procfile.dev -d . start
+
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+lint: install-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install-dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf var db.sqlite3 db.sqlite3-wal db.sqlite3-shm

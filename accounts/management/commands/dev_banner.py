@@ -1,0 +1,29 @@
+"""Print where the development stack listens and who can log in (used by ``make run``)."""
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from accounts.demo import demo_users
+
+
+class Command(BaseCommand):
+    help = "Mostra as URLs e as credenciais de demonstração do ambiente de desenvolvimento."
+
+    def handle(self, *args, **options):
+        base = os.environ.get("EXITUS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+        lines = [
+            "",
+            "Exitus está subindo (Ctrl-C para parar tudo):",
+            f"  Admin:     {base}/admin/",
+            f"  API:       {base}/api/v1/   (docs: {base}/api/docs/)",
+            f"  Saúde:     {base}/health/",
+            f"  Broker:    {settings.CELERY_BROKER_URL}",
+            f"  Banco:     {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
+            "",
+            "Credenciais de demonstração (somente desenvolvimento):",
+        ]
+        for row in demo_users():
+            lines.append(f"  {row['username']:<14} {row['password']:<10} {row['role']}")
+        self.stdout.write("\n".join(lines) + "\n")
