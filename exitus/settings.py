@@ -114,10 +114,20 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections per worker; health-checked so a restarted server is survived.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    if env.bool("DATABASE_POOL", default=not TESTING):
+        # Under ASGI each request may run its sync code on a different thread, so Django's
+        # per-thread persistent connections would pile up; a process-wide psycopg pool
+        # hands connections back at the end of every request instead.
+        _pg_options["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX", default=10),
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     # SQLite (make run): web, worker and beat write concurrently. WAL lets readers go on
     # while one writes; IMMEDIATE transactions and a timeout queue writers instead of failing.
