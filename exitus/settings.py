@@ -319,7 +319,7 @@ CELERY_TASK_ROUTES = {
     "quotes.*": {"queue": "quotes"},
     "billing_rpa.*": {"queue": "rpa"},
 }
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "scheduling.beat:HeartbeatScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -366,3 +366,13 @@ ALLOW_DEMO_SEED = env.bool("ALLOW_DEMO_SEED", default=True)
 # --- billing_rpa -------------------------------------------------------------
 
 # --- scheduling --------------------------------------------------------------
+
+BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=15)
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+BACKUP_PREFIX = env.str("BACKUP_PREFIX", default="backups")
+LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=90)
+PROVIDER_ATTEMPT_RETENTION_DAYS = env.int("PROVIDER_ATTEMPT_RETENTION_DAYS", default=14)
+JOBRUN_RETENTION_DAYS = env.int("JOBRUN_RETENTION_DAYS", default=180)
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=30)
+BILLING_REPORT_RECIPIENTS = env.list("BILLING_REPORT_RECIPIENTS", default=[])
+MONTHLY_PROCESSES_DEADLINE_DAY = env.int("MONTHLY_PROCESSES_DEADLINE_DAY", default=3)

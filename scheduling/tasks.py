@@ -1,0 +1,22 @@
+"""Scheduling's own jobs. Each returns a dict of counts (stored in its JobRun)."""
+
+from celery import shared_task
+
+from . import backup, cleanup
+from .locks import job_lock
+
+
+@shared_task(name="scheduling.backup_data", soft_time_limit=1800, time_limit=1900)
+def backup_data(keep=None):
+    with job_lock("BACKUP_DADOS", ttl_seconds=1900) as acquired:
+        if not acquired:
+            return {"skipped": "outro backup em andamento"}
+        return backup.backup_create(keep=keep)
+
+
+@shared_task(name="scheduling.cleanup_logs", soft_time_limit=1800, time_limit=1900)
+def cleanup_logs(retention_days=None):
+    with job_lock("LIMPEZA_LOGS", ttl_seconds=1900) as acquired:
+        if not acquired:
+            return {"skipped": "limpeza já em andamento"}
+        return {"deleted": cleanup.cleanup_old_rows(retention_days=retention_days)}
