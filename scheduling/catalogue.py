@@ -94,6 +94,13 @@ JOBS = (
         cron="0 9 * * 1-5",
     ),
     Job(
+        key="AVISAR_ATRASOS",
+        task="billing_rpa.notify_late_processes",
+        label=_("Avisar operadores sobre atrasos"),
+        description=_("Envia aos operadores a lista de processos atrasados."),
+        cron="0 9 * * 1-5",
+    ),
+    Job(
         key="ATUALIZAR_COTACOES",
         task="quotes.refresh_quotes",
         label=_("Atualizar cotações"),
