@@ -385,5 +385,13 @@ BILLING_SSE_POLL_SECONDS = env.float("BILLING_SSE_POLL_SECONDS", default=1.0)
 BILLING_SSE_MAX_SECONDS = env.float("BILLING_SSE_MAX_SECONDS", default=3600.0)
 # A process is late when not finished this many days after its month ended (or past due).
 BILLING_LATE_AFTER_DAYS = env.int("BILLING_LATE_AFTER_DAYS", default=10)
+# OpenAPI: name the billing status enums explicitly (several serializers have a "status").
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "BillingProcessStatusEnum": "billing_rpa.choices.ProcessStatus",
+        "BillingExecutionStatusEnum": "billing_rpa.choices.ExecutionStatus",
+        "BillingExecutionKindEnum": "billing_rpa.choices.ExecutionKind",
+    }
+)
 
 # --- scheduling --------------------------------------------------------------
