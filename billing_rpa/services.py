@@ -123,9 +123,10 @@ def _snapshot(obj, fields):
 @transaction.atomic
 def carrier_save(*, carrier=None, data, actor, meta=NO_REQUEST) -> Carrier:
     """Create (``carrier=None``) or update a carrier."""
-    creating = carrier is None
+    creating = carrier is None or carrier.pk is None
     carrier = carrier or Carrier()
-    before = {} if creating else _snapshot(carrier, CARRIER_FIELDS)
+    # Compare with the stored row: the admin hands us an instance its form already changed.
+    before = {} if creating else _snapshot(Carrier.objects.get(pk=carrier.pk), CARRIER_FIELDS)
     for name in CARRIER_FIELDS:
         if name in data:
             setattr(carrier, name, data[name])
@@ -177,9 +178,9 @@ def client_save(*, client=None, data, portal_password=None, actor, meta=NO_REQUE
     ``portal_password``: ``None`` keeps the stored one, ``""`` clears it, anything else
     replaces it (encrypted). It is never part of an audit row, a log or an answer.
     """
-    creating = client is None
+    creating = client is None or client.pk is None
     client = client or BillingClient()
-    before = {} if creating else _snapshot(client, CLIENT_FIELDS)
+    before = {} if creating else _snapshot(BillingClient.objects.get(pk=client.pk), CLIENT_FIELDS)
     for name in CLIENT_FIELDS:
         if name in data:
             setattr(client, name, data[name])
@@ -518,7 +519,7 @@ def _reschedule(execution_id, seconds, **updates) -> None:
     )
 
 
-def executions_claim_due(*, limit, ids=None) -> list[int]:
+def executions_claim_due(*, limit, ids=None, unstarted_only=False) -> list[int]:
     """Lease due robot executions to this worker (``skip_locked``: concurrent pollers never share one)."""
     now = timezone.now()
     with transaction.atomic():
@@ -527,6 +528,8 @@ def executions_claim_due(*, limit, ids=None) -> list[int]:
         )
         if ids is not None:
             queryset = queryset.filter(pk__in=ids)
+        if unstarted_only:
+            queryset = queryset.filter(rpa_job_id="")
         claimed = list(queryset.order_by("next_poll_at", "pk").values_list("pk", flat=True)[:limit])
         if claimed:
             Execution.objects.filter(pk__in=claimed).update(next_poll_at=now + timedelta(seconds=CLAIM_LEASE_SECONDS))
@@ -544,8 +547,8 @@ def execution_advance(execution_id, *, client: RpaClient) -> str:
 
 
 def execution_start_now(execution_id) -> str:
-    """Called by the ``start_execution`` task: claim the execution if due and start it."""
-    if not executions_claim_due(limit=1, ids=[execution_id]):
+    """Called by the ``start_execution`` task: claim the execution if due and not started, and start it."""
+    if not executions_claim_due(limit=1, ids=[execution_id], unstarted_only=True):
         return "noop"
     with get_client() as client:
         return execution_advance(execution_id, client=client)

@@ -368,17 +368,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status, body, content_type="application/json"):
         if isinstance(body, dict | list):
             body = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (timeout): nothing to answer
 
     def _read_json(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
         try:
-            data = json.loads(raw or b"null")
+            data = json.loads(self._body or b"null")
         except ValueError:
             return None
         return data if isinstance(data, dict) else None
@@ -387,6 +388,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Auth and the global faults. True when the request may go on."""
         sim = self.sim
         path = urlsplit(self.path).path
+        # Always drain the body, even when refusing: the connection is kept alive.
+        length = int(self.headers.get("Content-Length") or 0)
+        self._body = self.rfile.read(length) if length else b""
         with sim.lock:
             sim.requests.append((self.command, path))
         if sim.faults.slow_ms:
