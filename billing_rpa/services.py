@@ -737,7 +737,16 @@ def _complete_download(execution, result: dict, client: RpaClient) -> str:
     try:
         stored = storage.save_invoice(process, content)
     except storage.StorageUnavailable as exc:
-        return _retry_later(execution, _("Armazenamento indisponível (%(e)s).") % {"e": exc})
+        # Not the robot's fault: keep the finished job and try to store again (backoff)
+        # until the job's deadline; the process stays as it was meanwhile.
+        message = _("Armazenamento indisponível (%(e)s); nova tentativa agendada.") % {"e": exc}
+        if _past_deadline(execution):
+            return _fail(execution, ErrorKind.SYSTEM, message, retry=True)
+        failures = execution.poll_failures + 1
+        _reschedule(execution.pk, _backoff(failures), poll_failures=failures)
+        if failures == 1 or failures % 10 == 0:
+            _append_log(execution.pk, message)
+        return "poll_retry"
     with transaction.atomic():
         if not _finish_execution(
             execution.pk,
