@@ -3,23 +3,19 @@
 import time
 
 import pytest
-from django.contrib.auth.models import Group
 
-from accounts.tests.factories import UserFactory
 from billing_rpa import services
 from billing_rpa.choices import ExecutionStatus
 from billing_rpa.simulator import Faults, RpaSimulator, Timing
 from billing_rpa.simulator.pdf import invoice_pdf
 
-from .factories import BillingClientFactory, CarrierFactory, InvoiceProcessFactory
+from .factories import BillingClientFactory, CarrierFactory, InvoiceProcessFactory, staff_user
 
 SIM_TOKEN = "test-rpa-token"
 
 
 def _staff(group_name, **kwargs):
-    user = UserFactory(is_staff=True, **kwargs)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
+    return staff_user(group_name, **kwargs)
 
 
 @pytest.fixture

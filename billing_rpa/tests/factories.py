@@ -71,3 +71,24 @@ class InvoiceProcessFactory(factory.django.DjangoModelFactory):
 
 
 __all__ = ["BillingClientFactory", "CarrierFactory", "InvoiceProcessFactory", "make_cnpj", "make_cpf", "month_label"]
+
+
+GROUP_PERMS = {"Aprovador": ["approve_invoices"], "Operador": ["operate_robots", "upload_invoices"]}
+
+
+def billing_group(name):
+    """The billing group, recreated if a transactional test flushed the migration's data."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        group.permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=GROUP_PERMS[name]))
+    return group
+
+
+def staff_user(group_name, **kwargs):
+    from accounts.tests.factories import UserFactory
+
+    user = UserFactory(is_staff=True, **kwargs)
+    user.groups.add(billing_group(group_name))
+    return user

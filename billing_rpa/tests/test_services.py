@@ -161,15 +161,9 @@ def test_second_approval_is_refused(process, pdf_bytes, operador, aprovador, apr
 @pytest.mark.skipif(not ON_POSTGRES, reason="real concurrent transactions need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_approvals_exactly_once(pdf_bytes):
-    from django.contrib.auth.models import Group
+    from .factories import staff_user
 
-    from accounts.tests.factories import UserFactory
-
-    approvers = []
-    for n in range(6):
-        user = UserFactory(username=f"aprov{n}", is_staff=True)
-        user.groups.add(Group.objects.get(name="Aprovador"))
-        approvers.append(user)
+    approvers = [staff_user("Aprovador", username=f"aprov{n}") for n in range(6)]
     process = InvoiceProcessFactory()
     InvoiceProcess.objects.filter(pk=process.pk).update(status=ProcessStatus.AGUARDANDO_APROVACAO)
     barrier = threading.Barrier(len(approvers))

@@ -4,7 +4,6 @@ Every denied request must leave the database exactly as it was.
 """
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AuditEvent
@@ -12,7 +11,7 @@ from accounts.tests.factories import AdminFactory, ReadOnlyFactory, UserFactory
 from billing_rpa import services
 from billing_rpa.choices import ProcessStatus
 from billing_rpa.models import BillingClient, Carrier, Execution, InvoiceProcess
-from billing_rpa.tests.factories import BillingClientFactory, CarrierFactory, InvoiceProcessFactory, make_cnpj
+from billing_rpa.tests.factories import BillingClientFactory, CarrierFactory, InvoiceProcessFactory, make_cnpj, staff_user
 
 ROLES = ("operador", "aprovador", "admin", "user", "readonly", "anonymous")
 
@@ -26,9 +25,7 @@ def make_user(role):
         return UserFactory()
     if role == "readonly":
         return ReadOnlyFactory()
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name={"operador": "Operador", "aprovador": "Aprovador"}[role]))
-    return user
+    return staff_user({"operador": "Operador", "aprovador": "Aprovador"}[role])
 
 
 def snapshot():
