@@ -12,6 +12,7 @@ import json
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connection
 from rest_framework.renderers import BaseRenderer
 
 from ..choices import ExecutionStatus
@@ -57,6 +58,21 @@ def format_event(line) -> str:
 
 
 async def log_events(execution_id: int, after: int):
+    try:
+        async for chunk in _log_events(execution_id, after):
+            yield chunk
+    finally:
+        # A stream may live for an hour: give its database connection back when it ends
+        # (same thread as the queries: thread-sensitive).
+        await sync_to_async(_release_connection)()
+
+
+def _release_connection():
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+async def _log_events(execution_id: int, after: int):
     loop = asyncio.get_running_loop()
     heartbeat = settings.BILLING_SSE_HEARTBEAT_SECONDS
     poll = settings.BILLING_SSE_POLL_SECONDS

@@ -18,7 +18,14 @@ from billing_rpa.tests.factories import InvoiceProcessFactory
 
 @pytest.fixture
 def asgi_server():
+    """uvicorn in a thread. Each ASGI request runs its sync code in a short-lived thread, so
+    persistent connections (CONN_MAX_AGE) would outlive it: close them per request here."""
+    from django.db import connections
+
     from exitus.asgi import application
+
+    saved = connections.settings["default"].get("CONN_MAX_AGE", 0)
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -32,6 +39,7 @@ def asgi_server():
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     server.should_exit = True
     thread.join(timeout=5)
+    connections.settings["default"]["CONN_MAX_AGE"] = saved
 
 
 def _line(execution, seq):
