@@ -173,7 +173,16 @@ class ImportClientsForm(forms.Form):
 class BillingClientAdmin(BillingAdminMixin, admin.ModelAdmin):
     form = BillingClientForm
     change_list_template = "admin/billing_rpa/billingclient/change_list.html"
-    list_display = ("legal_name", "cnpj_display", "carrier", "unit", "service", "portal_login", "password_status", "active")
+    list_display = (
+        "legal_name",
+        "cnpj_display",
+        "carrier",
+        "unit",
+        "service",
+        "portal_login",
+        "password_status",
+        "active",
+    )
     list_filter = ("carrier", "active", "service")
     search_fields = ("legal_name", "sat_name", "cnpj", "unit", "portal_login")
     list_select_related = ("carrier",)
@@ -182,7 +191,10 @@ class BillingClientAdmin(BillingAdminMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("legal_name", "sat_name", "cnpj", "carrier", "unit", "service", "name_filter", "active")}),
         (_("SAT"), {"fields": ("sat_data",)}),
-        (_("Portal da operadora"), {"fields": ("portal_login", "password_status", "portal_password", "clear_portal_password", "cpf")}),
+        (
+            _("Portal da operadora"),
+            {"fields": ("portal_login", "password_status", "portal_password", "clear_portal_password", "cpf")},
+        ),
         (_("Controle"), {"fields": ("unique_hash", "created_at", "updated_at")}),
     )
 
@@ -283,7 +295,16 @@ class ExecutionInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ("kind", "attempt", "status_badge", "error_kind", "rpa_job_id", "started_at", "finished_at", "triggered_by")
+    fields = (
+        "kind",
+        "attempt",
+        "status_badge",
+        "error_kind",
+        "rpa_job_id",
+        "started_at",
+        "finished_at",
+        "triggered_by",
+    )
     readonly_fields = fields
     ordering = ("-created_at",)
 
@@ -326,7 +347,13 @@ class InvoiceProcessAdmin(BillingAdminMixin, admin.ModelAdmin):
         "download_attempts",
         "late_flag",
     )
-    list_filter = (MonthListFilter, "status", ("client__carrier", admin.RelatedOnlyFieldListFilter), LateListFilter, "manual_upload")
+    list_filter = (
+        MonthListFilter,
+        "status",
+        ("client__carrier", admin.RelatedOnlyFieldListFilter),
+        LateListFilter,
+        "manual_upload",
+    )
     search_fields = ("client__legal_name", "client__cnpj", "sat_protocol")
     list_select_related = ("client__carrier", "approved_by")
     inlines = (ExecutionInline,)
@@ -362,10 +389,37 @@ class InvoiceProcessAdmin(BillingAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("client", "month", "status_badge", "notes")}),
         (
             _("Fatura"),
-            {"fields": ("invoice_link", "invoice_filename", "due_date", "amount", "invoice_sha256", "invoice_size", "invoice_key", "invoice_url")},
+            {
+                "fields": (
+                    "invoice_link",
+                    "invoice_filename",
+                    "due_date",
+                    "amount",
+                    "invoice_sha256",
+                    "invoice_size",
+                    "invoice_key",
+                    "invoice_url",
+                )
+            },
         ),
-        (_("Aprovação e SAT"), {"fields": ("approved_by", "approved_at", "sent_to_sat", "sat_sent_at", "sat_protocol")}),
-        (_("Controle"), {"fields": ("download_attempts", "sat_attempts", "manual_upload", "auto_created", "uuid", "created_at", "updated_at")}),
+        (
+            _("Aprovação e SAT"),
+            {"fields": ("approved_by", "approved_at", "sent_to_sat", "sat_sent_at", "sat_protocol")},
+        ),
+        (
+            _("Controle"),
+            {
+                "fields": (
+                    "download_attempts",
+                    "sat_attempts",
+                    "manual_upload",
+                    "auto_created",
+                    "uuid",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
     )
 
     def get_queryset(self, request):
@@ -544,7 +598,9 @@ class InvoiceProcessAdmin(BillingAdminMixin, admin.ModelAdmin):
             except ValidationError as exc:
                 form.add_error("reason", exc.messages)
             else:
-                self.message_user(request, _("Fatura recusada; o processo volta a aguardar download."), messages.SUCCESS)
+                self.message_user(
+                    request, _("Fatura recusada; o processo volta a aguardar download."), messages.SUCCESS
+                )
                 return HttpResponseRedirect(reverse("admin:billing_rpa_invoiceprocess_change", args=[pk]))
         context = self._context(request, title=_("Recusar fatura: %(p)s") % {"p": process}, form=form, original=process)
         return TemplateResponse(request, "admin/billing_rpa/process_form.html", context)
@@ -640,7 +696,17 @@ class BillingNotificationAdmin(BillingAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "audience", "kind", "title", "emailed_to", "read_at")
     list_filter = ("audience", "kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "message")
-    readonly_fields = ("audience", "kind", "title", "message", "process", "execution", "emailed_to", "read_at", "created_at")
+    readonly_fields = (
+        "audience",
+        "kind",
+        "title",
+        "message",
+        "process",
+        "execution",
+        "emailed_to",
+        "read_at",
+        "created_at",
+    )
     actions = ("mark_read",)
 
     def get_queryset(self, request):

@@ -18,8 +18,18 @@ from .models import Carrier
 
 DEMO_PASSWORD = "user123"
 DEMO_STAFF = [
-    {"username": "aprovador", "email": "aprovador@exitus.local", "full_name": "Ana Aprovadora", "group": BillingGroup.APROVADOR},
-    {"username": "operador", "email": "operador@exitus.local", "full_name": "Otávio Operador", "group": BillingGroup.OPERADOR},
+    {
+        "username": "aprovador",
+        "email": "aprovador@exitus.local",
+        "full_name": "Ana Aprovadora",
+        "group": BillingGroup.APROVADOR,
+    },
+    {
+        "username": "operador",
+        "email": "operador@exitus.local",
+        "full_name": "Otávio Operador",
+        "group": BillingGroup.OPERADOR,
+    },
 ]
 
 

@@ -53,9 +53,7 @@ class BillingClient(TimeStampedModel):
     legal_name = models.CharField(_("razão social"), max_length=255)
     sat_name = models.CharField(_("nome no SAT"), max_length=255, blank=True)
     cnpj = models.CharField(_("CNPJ"), max_length=14, validators=[validate_cnpj], db_index=True)
-    carrier = models.ForeignKey(
-        Carrier, verbose_name=_("operadora"), on_delete=models.PROTECT, related_name="clients"
-    )
+    carrier = models.ForeignKey(Carrier, verbose_name=_("operadora"), on_delete=models.PROTECT, related_name="clients")
     name_filter = models.CharField(_("filtro"), max_length=255, blank=True)
     service = models.CharField(_("serviço"), max_length=120, blank=True)
     sat_data = models.TextField(_("dados SAT"), blank=True)
@@ -211,7 +209,9 @@ class Execution(TimeStampedModel):
         verbose_name_plural = _("execuções")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["process", "kind", "attempt"], name="execution_process_kind_attempt_unique"),
+            models.UniqueConstraint(
+                fields=["process", "kind", "attempt"], name="execution_process_kind_attempt_unique"
+            ),
             # At most one running step per process: a second click or a redelivered task
             # cannot start a parallel robot job.
             models.UniqueConstraint(

@@ -40,9 +40,7 @@ def _send(audience, kind, title, body, *, perm_codename, process=None, execution
 
 
 def notify_pending_approvals() -> dict:
-    pending = InvoiceProcess.objects.filter(status=ProcessStatus.AGUARDANDO_APROVACAO).select_related(
-        "client__carrier"
-    )
+    pending = InvoiceProcess.objects.filter(status=ProcessStatus.AGUARDANDO_APROVACAO).select_related("client__carrier")
     count = pending.count()
     if not count:
         return {"pending": 0, "emailed": 0}

@@ -94,7 +94,9 @@ class RpaClient:
         try:
             data = response.json()
         except ValueError as exc:
-            raise RpaRetryableError(f"RPA {method} {path}: resposta não é JSON", status_code=response.status_code) from exc
+            raise RpaRetryableError(
+                f"RPA {method} {path}: resposta não é JSON", status_code=response.status_code
+            ) from exc
         if not isinstance(data, dict):
             raise RpaRetryableError(f"RPA {method} {path}: resposta inesperada", status_code=response.status_code)
         return data

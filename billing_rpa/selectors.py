@@ -46,9 +46,7 @@ def client_list(*, viewer):
 
 def process_list(*, viewer):
     return _scoped(
-        InvoiceProcess.objects.select_related("client__carrier", "approved_by").annotate(
-            is_late=late_expression()
-        ),
+        InvoiceProcess.objects.select_related("client__carrier", "approved_by").annotate(is_late=late_expression()),
         viewer,
     )
 
@@ -227,9 +225,7 @@ def month_overview(month=None) -> dict:
     """For the admin's month page: the report plus the neighbouring months."""
     month = month or month_label(timezone.localdate())
     report = monthly_report(month)
-    report["months"] = list(
-        InvoiceProcess.objects.order_by("-period").values_list("month", flat=True).distinct()[:24]
-    )
+    report["months"] = list(InvoiceProcess.objects.order_by("-period").values_list("month", flat=True).distinct()[:24])
     return report
 
 

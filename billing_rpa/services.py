@@ -220,8 +220,10 @@ def clients_rotate_keys(*, dry_run=False) -> dict:
     """Re-encrypt every stored portal password under the current (first) key."""
     rotated = failed = 0
     with transaction.atomic():
-        for client in BillingClient.objects.exclude(portal_password_encrypted="").select_for_update().only(
-            "pk", "portal_password_encrypted"
+        for client in (
+            BillingClient.objects.exclude(portal_password_encrypted="")
+            .select_for_update()
+            .only("pk", "portal_password_encrypted")
         ):
             try:
                 token = crypto.rotate(client.portal_password_encrypted)
@@ -259,10 +261,7 @@ def process_create_month(*, month=None, actor=None, meta=NO_REQUEST) -> dict:
         )
         before = InvoiceProcess.objects.filter(month=month).count()
         InvoiceProcess.objects.bulk_create(
-            (
-                InvoiceProcess(client_id=pk, month=month, period=period, auto_created=actor is None)
-                for pk in missing
-            ),
+            (InvoiceProcess(client_id=pk, month=month, period=period, auto_created=actor is None) for pk in missing),
             batch_size=2000,
             ignore_conflicts=True,
         )
@@ -571,7 +570,7 @@ def executions_poll_due(*, budget_seconds=None, batch=None) -> dict:
             for pk in claimed:
                 try:
                     counts[execution_advance(pk, client=client)] += 1
-                except Exception:  # noqa: BLE001 - one bad execution must not stop the others
+                except Exception:
                     logger.exception("advancing execution %s failed", pk)
                     counts["errors"] += 1
     return dict(counts)
@@ -653,7 +652,11 @@ def _store_logs(execution, entries) -> None:
         level = entry.level if entry.level in LogLevel.values else LogLevel.INFO
         lines.append(
             ExecutionLogLine(
-                execution_id=execution.pk, seq=entry.seq, timestamp=stamp or now, level=level, message=entry.message[:10000]
+                execution_id=execution.pk,
+                seq=entry.seq,
+                timestamp=stamp or now,
+                level=level,
+                message=entry.message[:10000],
             )
         )
     last = max(entry.seq for entry in entries)
@@ -671,7 +674,7 @@ def _poll_job(execution, client: RpaClient) -> str:
         _store_logs(execution, client.job_logs(job_id, after=execution.last_log_seq))
     except RpaNotFound as exc:
         return _fail(execution, ErrorKind.SYSTEM, _("O robô não conhece mais o job: %(e)s") % {"e": exc}, retry=True)
-    except (RpaRetryableError, RpaTerminalError) as exc:
+    except (RpaRetryableError, RpaTerminalError):
         # The job exists on the robot; keep looking (with backoff) until its deadline.
         if _past_deadline(execution):
             return _timeout(execution, client)
@@ -792,7 +795,9 @@ def _complete_sat(execution, result: dict) -> str:
                     sat_protocol=protocol,
                 )
         except InvalidTransition as exc:
-            _append_log(execution.pk, _("Envio concluído, mas o processo já havia avançado: %(e)s") % {"e": exc.message})
+            _append_log(
+                execution.pk, _("Envio concluído, mas o processo já havia avançado: %(e)s") % {"e": exc.message}
+            )
             return "completed"
         _append_log(execution.pk, _("Fatura registrada no SAT, protocolo %(p)s.") % {"p": protocol or "-"})
     return "completed"
@@ -812,9 +817,7 @@ def _fail(execution, error_kind, message, *, retry: bool) -> str:
     """A failed attempt: a new attempt later for system errors (within budget), else FALHOU."""
     error = {"error": str(message)[:2000]}
     can_retry = (
-        retry
-        and error_kind == ErrorKind.SYSTEM
-        and execution.auto_retries + 1 < settings.BILLING_RPA_MAX_ATTEMPTS
+        retry and error_kind == ErrorKind.SYSTEM and execution.auto_retries + 1 < settings.BILLING_RPA_MAX_ATTEMPTS
     )
     with transaction.atomic():
         if can_retry:

@@ -56,7 +56,7 @@ def save_invoice(process, content: bytes) -> StoredInvoice:
             saved = storage.save(key, ContentFile(content))
             if saved != key:  # a concurrent writer got there first; keep one copy
                 storage.delete(saved)
-    except Exception as exc:  # noqa: BLE001 - every backend failure means "unavailable"
+    except Exception as exc:
         logger.warning("invoice storage write failed: %s", exc.__class__.__name__)
         raise StorageUnavailable(str(exc.__class__.__name__)) from exc
     return StoredInvoice(key=key, sha256=sha256, size=len(content))
@@ -75,7 +75,7 @@ def open_invoice(key: str):
         return _storage().open(key, "rb")
     except FileNotFoundError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise StorageUnavailable(str(exc.__class__.__name__)) from exc
 
 
@@ -94,7 +94,7 @@ def robot_file_url(process) -> str:
     if is_s3(storage):
         try:
             return storage.url(process.invoice_key, expire=max_age)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise StorageUnavailable(str(exc.__class__.__name__)) from exc
     token = signing.dumps({"p": process.pk, "k": process.invoice_key}, salt=FILE_TOKEN_SALT, compress=True)
     path = reverse("v1:billing-invoice-file", kwargs={"token": token})

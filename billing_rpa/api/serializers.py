@@ -66,7 +66,9 @@ class BillingClientSerializer(serializers.ModelSerializer):
 class BillingClientWriteSerializer(serializers.Serializer):
     legal_name = serializers.CharField(max_length=255)
     sat_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    cnpj = serializers.CharField(max_length=18, help_text=_("Com ou sem máscara; os dígitos verificadores são conferidos."))
+    cnpj = serializers.CharField(
+        max_length=18, help_text=_("Com ou sem máscara; os dígitos verificadores são conferidos.")
+    )
     carrier = serializers.SlugRelatedField(slug_field="code", queryset=Carrier.objects.all())
     name_filter = serializers.CharField(max_length=255, required=False, allow_blank=True)
     service = serializers.CharField(max_length=120, required=False, allow_blank=True)
@@ -163,7 +165,9 @@ class InvoiceProcessCreateSerializer(serializers.Serializer):
 
 
 class CreateMonthSerializer(serializers.Serializer):
-    month = serializers.CharField(max_length=7, required=False, allow_blank=True, help_text=_("MM/AAAA; padrão: mês atual"))
+    month = serializers.CharField(
+        max_length=7, required=False, allow_blank=True, help_text=_("MM/AAAA; padrão: mês atual")
+    )
 
 
 class CreateMonthResultSerializer(serializers.Serializer):

@@ -177,7 +177,9 @@ class BillingClientViewSet(
         return Response(s.ClientImportReportSerializer(report).data)
 
 
-@extend_schema_view(create=extend_schema(request=s.InvoiceProcessCreateSerializer, responses={201: s.InvoiceProcessSerializer}))
+@extend_schema_view(
+    create=extend_schema(request=s.InvoiceProcessCreateSerializer, responses={201: s.InvoiceProcessSerializer})
+)
 class InvoiceProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, BillingViewSet):
     """Processos de fatura (one per client and month) and the actions that move them."""
 
@@ -436,9 +438,9 @@ class InvoiceFileView(APIView):
     def get(self, request, token):
         try:
             data = storage.read_file_token(token)
-        except signing.BadSignature as exc:
+        except signing.BadSignature:
             return Response({"detail": _("Link expirado ou inválido.")}, status=status.HTTP_403_FORBIDDEN)
-        except Exception as exc:  # noqa: BLE001 - a garbled token is just an invalid link
+        except Exception as exc:
             raise NotFound() from exc
         process = InvoiceProcess.objects.filter(pk=data.get("p"), invoice_key=data.get("k")).first()
         if process is None:

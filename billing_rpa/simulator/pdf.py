@@ -11,7 +11,7 @@ def invoice_pdf(*, carrier: str, razao: str, cnpj: str, mes_ano: str, valor: Dec
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
     pdf.setTitle(f"Fatura {carrier} {mes_ano}")
-    width, height = A4
+    _width, height = A4
     pdf.setFont("Helvetica-Bold", 16)
     pdf.drawString(50, height - 60, f"Fatura {carrier} - competência {mes_ano}")
     pdf.setFont("Helvetica", 11)

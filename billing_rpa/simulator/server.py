@@ -17,9 +17,9 @@ import json
 import logging
 import re
 import threading
-from collections import deque
 import time
 import uuid
+from collections import deque
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from decimal import Decimal
@@ -160,7 +160,7 @@ class RpaSimulator:
         *,
         host="127.0.0.1",
         port=0,
-        token="dev-rpa-token",
+        token="dev-rpa-token",  # noqa: S107 - the documented dev token of a loopback simulator
         faults=None,
         timing=None,
         carriers=DEFAULT_CARRIERS,
@@ -261,7 +261,9 @@ class RpaSimulator:
             ]
         end = q + r
         if job.outcome == "completed":
-            steps.append((end * 0.999, "INFO", "Fatura baixada" if job.kind == "download" else "Fatura registrada no SAT"))
+            steps.append(
+                (end * 0.999, "INFO", "Fatura baixada" if job.kind == "download" else "Fatura registrada no SAT")
+            )
             steps.append((end, "INFO", "Robô concluído com sucesso"))
         elif job.outcome == "business":
             steps.append((end, "ERROR", BUSINESS_ERROR))

@@ -80,7 +80,12 @@ def pdf_bytes():
     from decimal import Decimal
 
     return invoice_pdf(
-        carrier="VIVO", razao="Teste", cnpj="11222333000181", mes_ano="03/2025", valor=Decimal("10"), vencimento="2025-04-10"
+        carrier="VIVO",
+        razao="Teste",
+        cnpj="11222333000181",
+        mes_ano="03/2025",
+        valor=Decimal("10"),
+        vencimento="2025-04-10",
     )
 
 

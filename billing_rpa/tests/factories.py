@@ -82,7 +82,9 @@ def billing_group(name):
 
     group, created = Group.objects.get_or_create(name=name)
     if created:
-        group.permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=GROUP_PERMS[name]))
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="accounts", codename__in=GROUP_PERMS[name])
+        )
     return group
 
 

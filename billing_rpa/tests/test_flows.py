@@ -113,7 +113,7 @@ def test_non_pdf_invoice_is_a_system_failure(sim, process, operador, settings):
     sim.faults.non_pdf = True
     services.process_request_download(process=process, actor=operador)
     drive(process)
-    first, second = _executions(process)
+    _first, second = _executions(process)
     assert second.status == ExecutionStatus.FALHOU
     assert "PDF" in second.error_data["error"]
     process.refresh_from_db()

@@ -1,5 +1,7 @@
 """Invoice storage: filesystem (default) and S3 through a loopback moto server; storage outages."""
 
+import contextlib
+
 import boto3
 import httpx
 import pytest
@@ -29,10 +31,8 @@ def s3_storage(moto_server, settings):
     client = boto3.client(
         "s3", endpoint_url=moto_server, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
     )
-    try:
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
         client.create_bucket(Bucket=BUCKET)
-    except client.exceptions.BucketAlreadyOwnedByYou:
-        pass
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {

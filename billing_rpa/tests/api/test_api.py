@@ -85,7 +85,9 @@ def test_client_import_dry_run_and_apply(op_api, carrier):
     assert report["dry_run"] is True and report["counts"]["created"] == 1 and report["counts"]["error"] == 1
     assert report["rows"][1]["errors"]["cnpj"]
     assert BillingClient.objects.count() == 0
-    response = op_api.post(f"{BASE}/clients/import/", {"file": SimpleUploadedFile("c.csv", content)}, format="multipart")
+    response = op_api.post(
+        f"{BASE}/clients/import/", {"file": SimpleUploadedFile("c.csv", content)}, format="multipart"
+    )
     assert response.json()["counts"]["created"] == 1 and BillingClient.objects.count() == 1
 
 
@@ -177,7 +179,10 @@ def test_logs_after(op_api, process, operador):
     execution = services.process_request_download(process=process, actor=operador)
     now = timezone.now()
     ExecutionLogLine.objects.bulk_create(
-        [ExecutionLogLine(execution=execution, seq=i, timestamp=now + timedelta(seconds=i), message=f"m{i}") for i in (1, 2, 3)]
+        [
+            ExecutionLogLine(execution=execution, seq=i, timestamp=now + timedelta(seconds=i), message=f"m{i}")
+            for i in (1, 2, 3)
+        ]
     )
     body = op_api.get(f"{BASE}/executions/{execution.pk}/logs/?after=1").json()
     assert [line["seq"] for line in body["logs"]] == [2, 3]

@@ -11,7 +11,13 @@ from accounts.tests.factories import AdminFactory, ReadOnlyFactory, UserFactory
 from billing_rpa import services
 from billing_rpa.choices import ProcessStatus
 from billing_rpa.models import BillingClient, Carrier, Execution, InvoiceProcess
-from billing_rpa.tests.factories import BillingClientFactory, CarrierFactory, InvoiceProcessFactory, make_cnpj, staff_user
+from billing_rpa.tests.factories import (
+    BillingClientFactory,
+    CarrierFactory,
+    InvoiceProcessFactory,
+    make_cnpj,
+    staff_user,
+)
 
 ROLES = ("operador", "aprovador", "admin", "user", "readonly", "anonymous")
 

@@ -82,7 +82,8 @@ def test_stream_resumes_from_last_event_id_and_closes_at_end(asgi_server, operad
         assert response.headers["content-type"].startswith("text/event-stream")
         # While this stream is open the server still answers other requests (no pinned worker).
         others = [
-            httpx.stream("GET", url, headers={**headers, "Last-Event-ID": "3"}, timeout=10).__enter__() for _ in range(3)
+            httpx.stream("GET", url, headers={**headers, "Last-Event-ID": "3"}, timeout=10).__enter__()
+            for _ in range(3)
         ]
         json_headers = {"Authorization": headers["Authorization"]}
         assert httpx.get(f"{asgi_server}/api/v1/billing/carriers/", headers=json_headers, timeout=5).status_code == 200
