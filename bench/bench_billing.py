@@ -26,7 +26,7 @@ if not os.environ.get("BILLING_FERNET_KEYS"):
 
     os.environ["BILLING_FERNET_KEYS"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -77,7 +77,9 @@ def seed():
                 carrier=carrier,
                 unit="Matriz",
                 service="MOVEL",
-                unique_hash=services.client_unique_hash(cnpj=number, carrier_id=carrier.pk, unit="Matriz", service="MOVEL"),
+                unique_hash=services.client_unique_hash(
+                    cnpj=number, carrier_id=carrier.pk, unit="Matriz", service="MOVEL"
+                ),
             )
         )
     BillingClient.objects.bulk_create(clients, batch_size=2000)
