@@ -115,6 +115,11 @@ class CarrierAdmin(BillingAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.carrier_list(viewer=request.user)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "portal_url":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description=_("clientes"), ordering="client_count")
     def client_count(self, obj):
         return obj.client_count
