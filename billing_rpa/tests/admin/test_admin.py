@@ -53,9 +53,11 @@ def test_change_pages_render(filled, operador, admin_user):
     assert page.status_code == 200 and "Aguardando aprovação" in page.content.decode()
     page = browser(operador).get(reverse("admin:billing_rpa_execution_change", args=[execution.pk]))
     assert page.status_code == 200 and "Abrindo o portal" in page.content.decode()
-    client_page = browser(admin_user).get(
-        reverse("admin:billing_rpa_billingclient_change", args=[process.client.pk])
-    ).content.decode()
+    client_page = (
+        browser(admin_user)
+        .get(reverse("admin:billing_rpa_billingclient_change", args=[process.client.pk]))
+        .content.decode()
+    )
     assert "senha-secreta-123" not in client_page and "••••••••" in client_page
     assert process.client.portal_password_encrypted not in client_page
 
