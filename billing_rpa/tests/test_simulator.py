@@ -82,9 +82,11 @@ def test_errors(sim, rpa):
 
 
 def test_connection_refused_is_retryable():
-    with RpaClient(base_url="http://127.0.0.1:9", token="x", connect_timeout=0.2) as client:
-        with pytest.raises(RpaRetryableError):
-            client.health()
+    with (
+        RpaClient(base_url="http://127.0.0.1:9", token="x", connect_timeout=0.2) as client,
+        pytest.raises(RpaRetryableError),
+    ):
+        client.health()
 
 
 def test_token_never_sent_to_other_hosts(sim, rpa):
@@ -117,7 +119,7 @@ def test_fault_names():
 
 def test_refuses_non_loopback():
     with pytest.raises(ValueError):
-        RpaSimulator(host="0.0.0.0")  # noqa: S104 - asserting it is refused
+        RpaSimulator(host="0.0.0.0")
 
 
 def test_sat_job_fetches_the_file_from_loopback_only(settings):
