@@ -46,7 +46,6 @@ from .validators import month_label, normalize_cnpj, normalize_cpf, parse_month
 logger = logging.getLogger(__name__)
 
 REDACTED = "***"
-CLAIM_LEASE_SECONDS = 120
 
 
 class InvalidTransition(ValidationError):
@@ -531,7 +530,8 @@ def executions_claim_due(*, limit, ids=None, unstarted_only=False) -> list[int]:
             queryset = queryset.filter(rpa_job_id="")
         claimed = list(queryset.order_by("next_poll_at", "pk").values_list("pk", flat=True)[:limit])
         if claimed:
-            Execution.objects.filter(pk__in=claimed).update(next_poll_at=now + timedelta(seconds=CLAIM_LEASE_SECONDS))
+            lease = timedelta(seconds=settings.BILLING_RPA_CLAIM_LEASE_SECONDS)
+            Execution.objects.filter(pk__in=claimed).update(next_poll_at=now + lease)
     return claimed
 
 
