@@ -36,7 +36,7 @@ pytestmark = [
 
 
 def _worker(env, log):
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
