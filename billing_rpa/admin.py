@@ -148,19 +148,7 @@ class BillingClientForm(forms.ModelForm):
 
     class Meta:
         model = BillingClient
-        fields = (
-            "legal_name",
-            "sat_name",
-            "cnpj",
-            "carrier",
-            "name_filter",
-            "service",
-            "sat_data",
-            "unit",
-            "portal_login",
-            "cpf",
-            "active",
-        )
+        fields = services.CLIENT_FIELDS
 
     def clean_cnpj(self):
         return normalize_cnpj(self.cleaned_data["cnpj"])
