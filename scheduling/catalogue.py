@@ -82,7 +82,7 @@ JOBS = (
         task="billing_rpa.poll_executions",
         label=_("Acompanhar robôs em execução"),
         description=_("Consulta status e logs dos jobs de robô em andamento; aplica tempo limite e novas tentativas."),
-        every_seconds=15,
+        every_seconds=5,
         critical=True,
         max_age_hours=1,
     ),

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from accounts.audit import RequestMeta
 from accounts.permissions import ReadOnlyRoleCannotWrite
 from exitus.api.errors import to_drf_detail
+from exitus.streaming import streams_over_asgi
 
 from .. import selectors, services, storage
 from ..filters import BillingClientFilter, CarrierFilter, ExecutionFilter, InvoiceProcessFilter
@@ -377,6 +378,7 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Billing
         pagination_class=None,
         filter_backends=[],
     )
+    @streams_over_asgi
     def logs_stream(self, request, pk=None):
         execution = self.get_object()
         response = StreamingHttpResponse(

@@ -32,7 +32,7 @@ def test_setup_creates_every_catalogue_job_once():
     assert (cron.minute, cron.hour, cron.day_of_month) == ("0", "6", "1")
     assert str(cron.timezone) == "America/Sao_Paulo"
     poll = PeriodicTask.objects.get(task="billing_rpa.poll_executions")
-    assert poll.interval.every == 15 and poll.interval.period == IntervalSchedule.SECONDS
+    assert poll.interval.every == 5 and poll.interval.period == IntervalSchedule.SECONDS
 
 
 def test_setup_never_overwrites_operator_changes_unless_reset():
