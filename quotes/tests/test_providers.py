@@ -198,7 +198,7 @@ def test_bcb_ptax_keeps_closing_sell_rate(market):
 def test_bcb_sgs_series(market):
     market.fault("bcb", body=sample("bcb_sgs_cdi"))
     points = adapter(BCBProvider, market).fetch_series("CDI", date(2026, 11, 1), date(2026, 11, 30))
-    assert [(p.date, p.value) for p in points][0] == (date(2026, 11, 17), Decimal("0.055131"))
+    assert (points[0].date, points[0].value) == (date(2026, 11, 17), Decimal("0.055131"))
     assert "bcdata.sgs.12/dados" in market.paths[-1][1]
 
 
