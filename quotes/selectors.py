@@ -97,17 +97,20 @@ def assets_to_update(*, tickers=None, include_delisted=False):
     """Assets a refresh or backfill works on → ``(assets, unknown_tokens)``.
 
     With ``tickers``: those (delisted ones only with ``include_delisted``). Without: every asset
-    someone holds, plus — with ``include_delisted`` — delisted assets that were ever in a position.
+    someone holds or follows in a watchlist, plus — with ``include_delisted`` — delisted assets
+    that were ever in a position.
     """
     from portfolio.models import Asset
     from portfolio.selectors import held_asset_ids
 
     from .choices import QUOTABLE_TYPES
+    from .models import WatchlistItem
 
     if tickers:
         assets, unknown = assets_by_tickers(tokens=tickers)
         return [a for a in assets if include_delisted or not a.delisted], unknown
-    rows = Asset.objects.filter(pk__in=held_asset_ids(), asset_type__in=QUOTABLE_TYPES, delisted=False)
+    wanted = held_asset_ids() | set(WatchlistItem.objects.values_list("asset_id", flat=True).distinct())
+    rows = Asset.objects.filter(pk__in=wanted, asset_type__in=QUOTABLE_TYPES, delisted=False)
     assets = list(rows)
     if include_delisted:
         assets += list(

@@ -5,6 +5,7 @@ authentication; registering an asset needs the ADMIN role; READONLY users cannot
 """
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -213,7 +214,7 @@ class FxView(APIView):
         }
         if "amount" in params:
             body["amount"] = params["amount"]
-            body["converted"] = (params["amount"] * rate).quantize(rate.__class__("0.00000001"))
+            body["converted"] = (params["amount"] * rate).quantize(Decimal("0.00000001"))
         return Response(s.FxSerializer(body).data)
 
 

@@ -141,8 +141,14 @@ def uvicorn_server(transactional_db, settings):
     settings.QUOTES_SSE_POLL_INTERVAL = 0.1
     settings.QUOTES_SSE_HEARTBEAT = 0.3
     settings.QUOTES_SSE_MAX_SECONDS = 5
+    from django.db import connections
+
     from exitus.asgi import application
 
+    # Server threads must not keep persistent connections: the test database is dropped afterwards.
+    db_settings = connections.settings["default"]
+    max_age = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
@@ -156,6 +162,7 @@ def uvicorn_server(transactional_db, settings):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    db_settings["CONN_MAX_AGE"] = max_age
 
 
 def test_stream_really_streams_under_uvicorn(uvicorn_server, user):

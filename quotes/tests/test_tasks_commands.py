@@ -142,3 +142,28 @@ def test_demo_load_is_idempotent_and_offline(settings, db):
 
 def test_no_missing_migrations():
     call_command("makemigrations", "quotes", "--check", "--dry-run", stdout=StringIO())
+
+
+def test_default_refresh_also_covers_watchlists(live, user, petr4, aapl):
+    from quotes.models import WatchlistItem
+
+    hold(user, petr4)
+    WatchlistItem.objects.create(owner=user, asset=aapl)
+    assert tasks.refresh_quotes.apply().get()["updated"] == 2
+
+
+def test_health_entry_and_system_checks(settings):
+    from django.core import checks
+
+    from exitus.health import run_checks
+    from quotes import circuit
+
+    assert run_checks()[1]["quotes"] == "ok"
+    settings.QUOTES_MODE = "live"
+    settings.QUOTES_CIRCUIT_FAILURES = 1
+    circuit.record_failure("brapi")
+    assert run_checks()[1]["quotes"]["open_circuits"] == ["brapi"]
+    settings.QUOTES_MODE, settings.DEBUG, settings.TESTING = "offline", False, False
+    assert "quotes.W001" in {m.id for m in checks.run_checks()}
+    settings.QUOTES_CHAINS = {"BR": ["nope"]}
+    assert "quotes.E001" in {m.id for m in checks.run_checks()}
