@@ -23,8 +23,11 @@ def _assets():
 
     existing = set(Asset.objects.filter(ticker__in=TICKERS, market="BR").values_list("ticker", flat=True))
     Asset.objects.bulk_create(
-        [Asset(ticker=t, market="BR", asset_type="acao", asset_class="renda_variavel", currency="BRL", name=t)
-         for t in TICKERS if t not in existing]
+        [
+            Asset(ticker=t, market="BR", asset_type="acao", asset_class="renda_variavel", currency="BRL", name=t)
+            for t in TICKERS
+            if t not in existing
+        ]
     )
     order = {t: i for i, t in enumerate(TICKERS)}
     return sorted(Asset.objects.filter(ticker__in=TICKERS, market="BR"), key=lambda a: order[a.ticker])
@@ -34,13 +37,11 @@ def refresh_500(*, batch_size, workers=None):
     """Seconds to refresh the 500 tickers (and how many were updated), against the 50 ms fake."""
     from django.conf import settings
     from django.test.utils import override_settings
-
-    from quotes import services
-    from quotes.tests.fakes.market import FakeMarketProcess
-
     from django.utils import timezone
 
+    from quotes import services
     from quotes.models import ProviderAttempt
+    from quotes.tests.fakes.market import FakeMarketProcess
 
     assets = _assets()
     begun = timezone.now()
