@@ -47,21 +47,7 @@ def load(*, stdout=None) -> dict:
         if asset.delisted and asset.delisted_at:
             history = [b for b in history if b.date <= asset.delisted_at]
         known = have_bars.get(asset.pk, set())
-        bars.extend(
-            PriceBar(
-                asset=asset,
-                date=b.date,
-                open=b.open,
-                high=b.high,
-                low=b.low,
-                close=b.close,
-                adjusted_close=b.adjusted_close,
-                volume=b.volume,
-                source=provider.name,
-            )
-            for b in history
-            if b.date not in known
-        )
+        bars.extend(services.bar_row(asset, b, provider.name) for b in history if b.date not in known)
         if asset.pk not in have_quote and not asset.delisted:
             quote = provider.fetch_quotes([instrument]).quotes[instrument.key]
             quotes.append(

@@ -589,6 +589,21 @@ def _report(summary, on_progress, item):
         on_progress(item)
 
 
+def bar_row(asset, bar, source) -> PriceBar:
+    """An unsaved ``PriceBar`` from a provider's :class:`~quotes.providers.base.Bar`."""
+    return PriceBar(
+        asset=asset,
+        date=bar.date,
+        open=bar.open,
+        high=bar.high,
+        low=bar.low,
+        close=bar.close,
+        adjusted_close=bar.adjusted_close,
+        volume=bar.volume,
+        source=source,
+    )
+
+
 def _store_history(asset, start, answer):
     if not answer.points:
         reasons = "; ".join(answer.reasons) or _("nenhum provedor tem histórico")
@@ -597,22 +612,7 @@ def _store_history(asset, start, answer):
     new = [bar for bar in answer.points if bar.date not in have and bar.date >= start]
     accepted, anomalies = _screen_bars(asset, new, have, answer.source)
     PriceBar.objects.bulk_create(
-        [
-            PriceBar(
-                asset=asset,
-                date=bar.date,
-                open=bar.open,
-                high=bar.high,
-                low=bar.low,
-                close=bar.close,
-                adjusted_close=bar.adjusted_close,
-                volume=bar.volume,
-                source=answer.source,
-            )
-            for bar in accepted
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
+        [bar_row(asset, bar, answer.source) for bar in accepted], ignore_conflicts=True, batch_size=1000
     )
     message = _("%(n)d registros inseridos (%(source)s)") % {"n": len(accepted), "source": answer.source}
     return BackfillItem(
@@ -675,39 +675,55 @@ def _opt(value):
 
 def anomaly_approve(*, anomaly, actor, meta=NO_REQUEST) -> PriceAnomaly:
     """Accept a held price: write it (quote or daily bar) and record who decided."""
+    return _review(anomaly, AnomalyStatus.APPROVED, actor=actor, meta=meta, apply=_apply_held_price)
+
+
+def anomaly_reject(*, anomaly, actor, notes="", meta=NO_REQUEST) -> PriceAnomaly:
+    """Discard a held price; the stored data stays as it was."""
+    return _review(anomaly, AnomalyStatus.REJECTED, actor=actor, meta=meta, notes=notes)
+
+
+def _review(anomaly, status, *, actor, meta, apply=None, notes=""):
+    """Move a pending anomaly to ``status`` once (concurrent clicks: the row lock decides), audited."""
     with transaction.atomic():
         anomaly = PriceAnomaly.objects.select_for_update().select_related("asset").get(pk=anomaly.pk)
         if anomaly.status != AnomalyStatus.PENDING:
             raise ValidationError(_("Esta anomalia já foi revisada."))
-        data = anomaly.payload or {}
-        if anomaly.kind == AnomalyKind.BAR:
-            PriceBar.objects.update_or_create(
-                asset=anomaly.asset,
-                date=anomaly.date,
-                defaults={
-                    "close": anomaly.price,
-                    "open": _dec(data.get("open")),
-                    "high": _dec(data.get("high")),
-                    "low": _dec(data.get("low")),
-                    "adjusted_close": _dec(data.get("adjusted_close")),
-                    "volume": data.get("volume"),
-                    "source": anomaly.source,
-                },
-            )
-        else:
-            _apply_held_quote(anomaly, data)
-        anomaly.status = AnomalyStatus.APPROVED
+        if apply is not None:
+            apply(anomaly)
+        anomaly.status = status
         anomaly.reviewed_by = actor if getattr(actor, "is_authenticated", False) else None
         anomaly.reviewed_at = timezone.now()
-        anomaly.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+        anomaly.notes = notes or anomaly.notes
+        anomaly.save(update_fields=["status", "reviewed_by", "reviewed_at", "notes"])
         audit_record(
             actor=actor,
-            action="quotes.anomaly_approve",
+            action="quotes.anomaly_approve" if status == AnomalyStatus.APPROVED else "quotes.anomaly_reject",
             target=anomaly,
-            changes={"status": [AnomalyStatus.PENDING, AnomalyStatus.APPROVED]},
+            changes={"status": [AnomalyStatus.PENDING, status]},
             meta=meta,
         )
     return anomaly
+
+
+def _apply_held_price(anomaly):
+    data = anomaly.payload or {}
+    if anomaly.kind == AnomalyKind.BAR:
+        PriceBar.objects.update_or_create(
+            asset=anomaly.asset,
+            date=anomaly.date,
+            defaults={
+                "close": anomaly.price,
+                "open": _dec(data.get("open")),
+                "high": _dec(data.get("high")),
+                "low": _dec(data.get("low")),
+                "adjusted_close": _dec(data.get("adjusted_close")),
+                "volume": data.get("volume"),
+                "source": anomaly.source,
+            },
+        )
+    else:
+        _apply_held_quote(anomaly, data)
 
 
 def _apply_held_quote(anomaly, data):
@@ -734,28 +750,6 @@ def _apply_held_quote(anomaly, data):
     )
     payload = quote_cache.quote_payload(row, anomaly.asset)
     transaction.on_commit(lambda: _after_store([payload], now))
-
-
-def anomaly_reject(*, anomaly, actor, notes="", meta=NO_REQUEST) -> PriceAnomaly:
-    """Discard a held price; the stored data stays as it was."""
-    with transaction.atomic():
-        anomaly = PriceAnomaly.objects.select_for_update().get(pk=anomaly.pk)
-        if anomaly.status != AnomalyStatus.PENDING:
-            raise ValidationError(_("Esta anomalia já foi revisada."))
-        anomaly.status = AnomalyStatus.REJECTED
-        anomaly.reviewed_by = actor if getattr(actor, "is_authenticated", False) else None
-        anomaly.reviewed_at = timezone.now()
-        if notes:
-            anomaly.notes = notes
-        anomaly.save(update_fields=["status", "reviewed_by", "reviewed_at", "notes"])
-        audit_record(
-            actor=actor,
-            action="quotes.anomaly_reject",
-            target=anomaly,
-            changes={"status": [AnomalyStatus.PENDING, AnomalyStatus.REJECTED]},
-            meta=meta,
-        )
-    return anomaly
 
 
 def _dec(value):

@@ -114,6 +114,13 @@ class BatchResult:
     not_found: set = field(default_factory=set)  # keys the provider does not know
     invalid: dict = field(default_factory=dict)  # key -> why that symbol's entry was unusable
 
+    def parse(self, instrument, build, *args):
+        """Store ``build(*args)`` as ``instrument``'s quote; a :class:`BadResponse` marks the entry invalid."""
+        try:
+            self.quotes[instrument.key] = build(*args)
+        except BadResponse as exc:
+            self.invalid[instrument.key] = str(exc)
+
 
 # --- Errors ------------------------------------------------------------------
 
