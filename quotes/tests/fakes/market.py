@@ -337,7 +337,7 @@ class FakeHandler(BaseHTTPRequestHandler):
                     regularMarketPrice=m.price(ticker),
                     chartPreviousClose=m.prev(ticker),
                     regularMarketTime=int(time.time()),
-                    currency="BRL" if symbol.endswith(".SA") else "USD",
+                    currency="BRL" if symbol.endswith(".SA") else symbol.rsplit("-", 1)[1] if "-" in symbol else "USD",
                 )
                 results.append(row)
             if not results:
