@@ -13,7 +13,7 @@ from django.utils import timezone
 from portfolio.models import Asset
 
 from . import services
-from .choices import QUOTABLE_TYPES, IndicatorSeries
+from .choices import IndicatorSeries, quotable_q
 from .models import FxRate, IndicatorRate, PriceBar, Quote
 from .providers.offline import OfflineProvider
 
@@ -32,7 +32,7 @@ def load(*, stdout=None) -> dict:
         "taxas de câmbio": 0,
         "indicadores": 0,
     }
-    assets = list(Asset.objects.filter(asset_type__in=QUOTABLE_TYPES))
+    assets = list(Asset.objects.filter(quotable_q()))
     have_quote = set(Quote.objects.filter(asset__in=assets).values_list("asset_id", flat=True))
     have_bars = {}
     for asset_id, day in PriceBar.objects.filter(asset__in=assets).values_list("asset_id", "date"):

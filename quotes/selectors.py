@@ -103,19 +103,17 @@ def assets_to_update(*, tickers=None, include_delisted=False):
     from portfolio.models import Asset
     from portfolio.selectors import held_asset_ids
 
-    from .choices import QUOTABLE_TYPES
+    from .choices import quotable_q
     from .models import WatchlistItem
 
     if tickers:
         assets, unknown = assets_by_tickers(tokens=tickers)
         return [a for a in assets if include_delisted or not a.delisted], unknown
     wanted = held_asset_ids() | set(WatchlistItem.objects.values_list("asset_id", flat=True).distinct())
-    rows = Asset.objects.filter(pk__in=wanted, asset_type__in=QUOTABLE_TYPES, delisted=False)
+    rows = Asset.objects.filter(quotable_q(), pk__in=wanted, delisted=False)
     assets = list(rows)
     if include_delisted:
-        assets += list(
-            Asset.objects.filter(delisted=True, asset_type__in=QUOTABLE_TYPES, positions__isnull=False).distinct()
-        )
+        assets += list(Asset.objects.filter(quotable_q(), delisted=True, positions__isnull=False).distinct())
     return assets, []
 
 

@@ -27,7 +27,8 @@ from portfolio.models import Asset, CorporateEvent
 from . import cache as quote_cache
 from . import circuit, markets, shared_state
 from .chain import Chain
-from .choices import QUOTABLE_TYPES, AnomalyKind, AnomalyStatus, IndicatorSeries
+from .choices import AnomalyKind, AnomalyStatus, IndicatorSeries
+from .choices import is_quotable as _is_quotable
 from .models import (
     FxRate,
     IndicatorRate,
@@ -61,7 +62,7 @@ class QuoteUnavailable(Exception):
 
 
 def is_quotable(asset) -> bool:
-    return asset.asset_type in QUOTABLE_TYPES
+    return _is_quotable(asset)
 
 
 def instrument_for(asset) -> Instrument:

@@ -266,3 +266,11 @@ def test_history_default_window_is_one_year(api, petr4):
     PriceBar.objects.create(asset=petr4, date=today - timedelta(days=400), close=Decimal("1"))
     PriceBar.objects.create(asset=petr4, date=today - timedelta(days=30), close=Decimal("2"))
     assert api.get("/api/v1/quotes/PETR4/history/").json()["count"] == 1
+
+
+def test_outro_with_fixed_income_terms_is_not_quoted(api, db):
+    make_asset("COE-XP-2027", asset_type="outro", maturity_date=date(2027, 6, 30), face_value=Decimal("1000"))
+    make_asset("OZ1D", asset_type="outro")
+    body = api.get("/api/v1/quotes/?tickers=COE-XP-2027,OZ1D").json()
+    assert body["not_quotable"] == ["COE-XP-2027"]
+    assert [q["ticker"] for q in body["results"]] == ["OZ1D"]
