@@ -21,6 +21,15 @@ from quotes.models import Quote
 from quotes.tests.factories import hold, make_asset
 
 
+@pytest.fixture(autouse=True)
+def _close_stream_pool():
+    """The stream pool's threads hold database connections: close them before the test database goes."""
+    yield
+    from quotes.api.sse import shutdown_stream_pool
+
+    shutdown_stream_pool()
+
+
 @pytest.fixture
 def fast_stream(settings):
     settings.QUOTES_SSE_POLL_INTERVAL = 0.05
@@ -71,7 +80,7 @@ def bearer(user):
     return {"Authorization": f"Bearer {AccessToken.for_user(user)}"}
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_stream_needs_authentication(fast_stream):
     status, body = read_stream("/api/v1/quotes/stream/")
     assert status == 401 and "credenciais" in body
@@ -79,7 +88,7 @@ def test_stream_needs_authentication(fast_stream):
     assert status == 401
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_stream_sends_held_quotes_heartbeats_and_resumes(fast_stream, user, other_user):
     petr4, vale3, aapl = make_asset("PETR4"), make_asset("VALE3"), make_asset("AAPL", market="US", currency="USD")
     hold(user, petr4)
@@ -105,7 +114,7 @@ def test_stream_sends_held_quotes_heartbeats_and_resumes(fast_stream, user, othe
     assert [(e["data"]["ticker"], e["data"]["price"]) for e in resumed] == [("PETR4", "38.00000000")]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_stream_of_explicit_tickers_and_unknown_ones(fast_stream, user):
     make_asset("PETR4")
     quote(make_asset("BTC", market="GLOBAL", asset_type="cripto"), "513000", timezone.now())
@@ -115,7 +124,7 @@ def test_stream_of_explicit_tickers_and_unknown_ones(fast_stream, user):
     assert status == 404 and "NOPE3" in body
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_stream_accepts_the_session(fast_stream, client, user):
     client.force_login(user)
 
@@ -202,7 +211,7 @@ def test_stream_really_streams_under_uvicorn(uvicorn_server, user):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_redis_pubsub_wakes_the_stream_at_once(redis_url, settings, user):
     """With Redis the stream sleeps on the pub/sub channel: an update arrives long before any timeout."""
     import asyncio
