@@ -61,11 +61,12 @@ async def authenticate(request):
 
 
 def parse_last_event_id(value):
+    """``Last-Event-ID`` → the datetime it stands for; anything unusable means "from the start"."""
     try:
         micros = int(str(value).strip())
-    except (TypeError, ValueError):
+        return datetime.fromtimestamp(micros / 1_000_000, tz=UTC) if micros > 0 else None
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
-    return datetime.fromtimestamp(micros / 1_000_000, tz=UTC) if micros > 0 else None
 
 
 # The streams' database reads run on this small pool: an idle stream holds no thread, and all
