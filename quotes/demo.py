@@ -50,20 +50,7 @@ def load(*, stdout=None) -> dict:
         bars.extend(services.bar_row(asset, b, provider.name) for b in history if b.date not in known)
         if asset.pk not in have_quote and not asset.delisted:
             quote = provider.fetch_quotes([instrument]).quotes[instrument.key]
-            quotes.append(
-                Quote(
-                    asset=asset,
-                    price=quote.price,
-                    previous_close=quote.previous_close,
-                    change=quote.change,
-                    change_percent=quote.change_percent,
-                    volume=quote.volume,
-                    currency=quote.currency,
-                    source=quote.source,
-                    market_time=quote.market_time,
-                    fetched_at=now,
-                )
-            )
+            quotes.append(services.quote_row(asset, quote, now))
     PriceBar.objects.bulk_create(bars, batch_size=2000)
     Quote.objects.bulk_create(quotes, batch_size=500)
     counts["barras de preço"], counts["cotações"] = len(bars), len(quotes)

@@ -161,25 +161,27 @@ def quotes_refresh(*, assets, chain=None) -> RefreshSummary:
     return summary
 
 
+def quote_row(asset, quote, fetched_at) -> Quote:
+    """An unsaved ``Quote`` from a provider's :class:`~quotes.providers.base.QuoteData`."""
+    return Quote(
+        asset=asset,
+        price=quote.price,
+        previous_close=quote.previous_close,
+        change=quote.change,
+        change_percent=quote.change_percent,
+        volume=quote.volume,
+        currency=quote.currency,
+        source=quote.source,
+        market_time=quote.market_time,
+        fetched_at=fetched_at,
+    )
+
+
 def _store_quotes(accepted, *, now):
     """Upsert ``Quote`` rows (and the day's bar once its session closed); cache and announce after commit."""
     if not accepted:
         return []
-    rows = [
-        Quote(
-            asset=asset,
-            price=q.price,
-            previous_close=q.previous_close,
-            change=q.change,
-            change_percent=q.change_percent,
-            volume=q.volume,
-            currency=q.currency,
-            source=q.source,
-            market_time=q.market_time,
-            fetched_at=now,
-        )
-        for asset, q in accepted.items()
-    ]
+    rows = [quote_row(asset, q, now) for asset, q in accepted.items()]
     Quote.objects.bulk_create(
         rows,
         update_conflicts=True,
