@@ -107,6 +107,7 @@ class RefreshSummary:
     failed: int = 0
     anomalies: int = 0
     skipped: int = 0
+    fresh: int = 0
     sources: dict = field(default_factory=dict)
     reasons: dict = field(default_factory=dict)  # ticker -> [why each provider had nothing]
 
@@ -117,21 +118,35 @@ class RefreshSummary:
             "failed": self.failed,
             "anomalies": self.anomalies,
             "skipped": self.skipped,
+            "fresh": self.fresh,
             "sources": self.sources,
         }
 
 
-def quotes_refresh(*, assets, chain=None) -> RefreshSummary:
+# A scheduled refresh also renews quotes that would expire within this margin (schedule jitter).
+EXPIRY_MARGIN = timedelta(seconds=60)
+
+
+def quotes_refresh(*, assets, chain=None, only_expiring=False) -> RefreshSummary:
     """Fetch fresh quotes for ``assets`` through the chain and store them.
 
-    Moves ≥ ``QUOTES_ANOMALY_THRESHOLD`` % against the previous close without a corporate event
-    nearby are held as ``PriceAnomaly`` for an operator instead of being stored. Stored quotes
-    go to the cache and are announced to the live stream after the commit.
+    ``only_expiring`` (scheduled runs): leave out assets whose stored quote is still fresh —
+    a closed market's quote is fresh until the next open, so nights, weekends and holidays
+    cost no provider request. Moves ≥ ``QUOTES_ANOMALY_THRESHOLD`` % against the previous close
+    without a corporate event nearby are held as ``PriceAnomaly`` for an operator instead of
+    being stored. Stored quotes go to the cache and are announced to the live stream after the
+    commit.
     """
     assets = list(assets)
     summary = RefreshSummary()
     quotable = [a for a in assets if is_quotable(a) and not a.delisted]
     summary.skipped = len(assets) - len(quotable)
+    if only_expiring and quotable:
+        soon = timezone.now() + EXPIRY_MARGIN
+        fetched = dict(Quote.objects.filter(asset__in=quotable).values_list("asset_id", "fetched_at"))
+        due = [a for a in quotable if a.pk not in fetched or markets.fresh_until(a.market, fetched[a.pk]) <= soon]
+        summary.fresh = len(quotable) - len(due)
+        quotable = due
     summary.requested = len(quotable)
     if not quotable:
         return summary

@@ -33,6 +33,7 @@ def test_refresh_stores_quotes_attempts_and_cache(live, petr4, aapl, django_capt
         "failed": 0,
         "anomalies": 0,
         "skipped": 0,
+        "fresh": 0,
         "sources": None,
     }
     assert summary.sources == {"brapi": 1, "finnhub": 1}

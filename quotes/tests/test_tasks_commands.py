@@ -1,6 +1,6 @@
 """Celery tasks (names, JSON results, idempotency), the backfill command and the demo loader."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -42,12 +42,27 @@ def test_refresh_quotes_defaults_to_held_assets(live, user, petr4, aapl):
         "failed": 0,
         "anomalies": 0,
         "skipped": 0,
+        "fresh": 0,
         "sources": {"brapi": 1},
         "unknown": 0,
     }
     assert list(Quote.objects.values_list("asset__ticker", flat=True)) == ["PETR4"]
-    again = tasks.refresh_quotes.apply().get()  # idempotent: same row updated
-    assert again["updated"] == 1 and Quote.objects.count() == 1
+    again = tasks.refresh_quotes.apply().get()  # the quote is still fresh: no provider call
+    assert (again["requested"], again["fresh"], again["updated"]) == (0, 1, 0)
+    assert tasks.refresh_quotes.apply(kwargs={"tickers": ["PETR4"]}).get()["updated"] == 1  # explicit: forced
+    assert Quote.objects.count() == 1
+
+
+def test_scheduled_refresh_skips_closed_markets_until_the_next_open(live, user, petr4):
+    hold(user, petr4)
+    with time_machine.travel("2026-11-20 22:00:00 +0000", tick=False) as clock:  # Friday night (a holiday too)
+        assert tasks.refresh_quotes.apply().get()["updated"] == 1
+        calls = live.count("brapi")
+        clock.shift(timedelta(days=2))  # Sunday night
+        assert tasks.refresh_quotes.apply().get()["fresh"] == 1
+        assert live.count("brapi") == calls
+        clock.shift(timedelta(hours=16))  # Monday 11:00 local: open again
+        assert tasks.refresh_quotes.apply().get()["updated"] == 1
 
 
 def test_refresh_quotes_by_ticker_and_overlap_lock(live, petr4):
