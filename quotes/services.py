@@ -13,7 +13,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache as django_cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
@@ -424,12 +423,12 @@ def quotes_read(assets, *, refresh=False) -> dict:
             found[asset.pk] = quote_cache.decorate(quote_cache.quote_payload(row, asset), cached=False, now=now)
     reasons = {}
     if to_fetch:
-        locked = [a for a in to_fetch if django_cache.add(f"quotes:fetching:{a.pk}", 1, timeout=30)]
+        locked = [a for a in to_fetch if quote_cache.lock(f"fetch:{a.pk}")]
         try:
             if locked:
                 reasons = quotes_refresh(assets=locked).reasons
         finally:
-            django_cache.delete_many([f"quotes:fetching:{a.pk}" for a in locked])
+            quote_cache.unlock([f"fetch:{a.pk}" for a in locked])
         now = timezone.now()
         for row in Quote.objects.filter(asset__in=to_fetch).select_related("asset"):
             found[row.asset_id] = quote_cache.decorate(quote_cache.quote_payload(row, row.asset), cached=False, now=now)
