@@ -2,7 +2,8 @@
 """Billing benchmarks: create a month's processes for 10,000 clients (≤ 5 s, second run creates
 nothing) and dispatch their downloads to the broker.
 
-Run against an already-migrated database (PostgreSQL in `make bench`)::
+``make bench`` calls :func:`run`; it also runs on its own against an already-migrated
+database::
 
     DJANGO_SETTINGS_MODULE=exitus.settings DATABASE_URL=postgres://... python bench/bench_billing.py
 
@@ -50,9 +51,7 @@ def cnpj(n: int) -> str:
 
 def emit(name, seconds, target, **extra):
     ok = seconds <= target and extra.pop("valid", True)
-    line = {"bench": name, "seconds": round(seconds, 3), "target_seconds": target, "ok": ok, **extra}
-    print(json.dumps(line), flush=True)
-    return ok
+    return {"bench": name, "seconds": round(seconds, 3), "target_seconds": target, "ok": ok, **extra}
 
 
 def cleanup():
@@ -85,7 +84,7 @@ def seed():
     BillingClient.objects.bulk_create(clients, batch_size=2000)
 
 
-def main() -> int:
+def run(ctx=None) -> list[dict]:
     cleanup()
     started = time.perf_counter()
     seed()
@@ -140,7 +139,14 @@ def main() -> int:
         )
     finally:
         cleanup()
-    return 0 if all(results) else 1
+    return results
+
+
+def main() -> int:
+    results = run()
+    for line in results:
+        print(json.dumps(line), flush=True)
+    return 0 if all(line["ok"] for line in results) else 1
 
 
 if __name__ == "__main__":
