@@ -16,6 +16,18 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+USER_ROW_FIELDS = ("id", "username", "email", "full_name", "role", "is_active", "created_at")
+_DATETIME = serializers.DateTimeField()
+
+
+def user_row(row):
+    """A ``values(*USER_ROW_FIELDS)`` row as the same JSON as ``UserSerializer``, several times
+    cheaper per row than a serializer (admins page through thousands of users)."""
+    row["active"] = row.pop("is_active")
+    row["created_at"] = _DATETIME.to_representation(row["created_at"])
+    return row
+
+
 class UserWriteSerializer(serializers.Serializer):
     """Input for create and update. Field-level rules live in the services."""
 

@@ -16,7 +16,15 @@ from ..filters import UserFilter
 from ..permissions import IsAdminRole, ReadOnlyRoleCannotWrite
 from ..selectors import user_list
 from ..throttles import LoginIPThrottle, LoginUsernameThrottle, RegistrationThrottle
-from .serializers import DetailSerializer, LogoutSerializer, UserSerializer, UserUpdateSerializer, UserWriteSerializer
+from .serializers import (
+    USER_ROW_FIELDS,
+    DetailSerializer,
+    LogoutSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+    UserWriteSerializer,
+    user_row,
+)
 
 # Serializer field → model field.
 FIELD_MAP = {"active": "is_active"}
@@ -70,6 +78,10 @@ class UserViewSet(
 
     def get_queryset(self):
         return user_list(viewer=self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        rows = self.filter_queryset(self.get_queryset()).values(*USER_ROW_FIELDS)
+        return self.get_paginated_response([user_row(row) for row in self.paginate_queryset(rows)])
 
     def get_permissions(self):
         if self.action == "create":

@@ -248,3 +248,12 @@ def test_admin_cannot_delete_self(client_for, admin_user):
 def test_delete_without_token_is_401(api_client, user):
     assert api_client.delete(detail(user)).status_code == 401
     assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_list_rows_match_the_detail_serializer(client_for, admin_user):
+    from accounts.api.serializers import UserSerializer
+
+    UserFactory.create_batch(3)
+    rows = client_for(admin_user).get(USERS_URL).json()["results"]
+    expected = [dict(UserSerializer(u).data) for u in User.objects.order_by("username")]
+    assert rows == expected
