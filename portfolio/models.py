@@ -30,6 +30,7 @@ from .choices import (
 )
 
 ZERO = Decimal("0")
+HALF_CENT = Decimal("0.005")
 
 
 def percent_field(verbose_name, **kwargs):
@@ -203,9 +204,18 @@ class Transaction(TimeStampedModel):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="tx_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="tx_price_not_negative"),
             models.CheckConstraint(condition=Q(unit_price__gt=0), name="tx_price_positive"),
+            # net = gross ± costs (to the cent; the tolerance only absorbs SQLite's binary floats).
             models.CheckConstraint(
-                condition=(Q(kind__in=["compra", "subscricao"]) & Q(net_amount=F("gross_amount") + F("total_costs")))
-                | (Q(kind__in=["venda", "amortizacao"]) & Q(net_amount=F("gross_amount") - F("total_costs"))),
+                condition=(
+                    Q(kind__in=["compra", "subscricao"])
+                    & Q(net_amount__gt=F("gross_amount") + F("total_costs") - HALF_CENT)
+                    & Q(net_amount__lt=F("gross_amount") + F("total_costs") + HALF_CENT)
+                )
+                | (
+                    Q(kind__in=["venda", "amortizacao"])
+                    & Q(net_amount__gt=F("gross_amount") - F("total_costs") - HALF_CENT)
+                    & Q(net_amount__lt=F("gross_amount") - F("total_costs") + HALF_CENT)
+                ),
                 name="tx_totals_consistent",
             ),
             models.CheckConstraint(condition=Q(fx_rate__gt=0), name="tx_fx_rate_positive"),
