@@ -165,8 +165,7 @@ def run(
                     meta=meta,
                 )
     except _Rollback:
-        if not dry_run:
-            report.created = 0
+        report.created = 0  # a preview, or a refused import: nothing was kept
     return report
 
 

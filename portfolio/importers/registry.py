@@ -147,6 +147,19 @@ class BrokerMatcher:
         return self.created[key]
 
 
+LEGAL_WORDS = {"s/a", "s.a.", "sa", "ltda", "cctvm", "ctvm", "dtvm", "cvm", "ccvm"}
+CONNECTORS = {"de", "da", "do", "das", "dos", "e"}
+
+
 def _display_name(raw: str) -> str:
-    words = [w for w in re.split(r"\s+", raw.strip()) if w]
-    return " ".join(w if len(w) <= 3 and w.isupper() else w.capitalize() for w in words)[:120]
+    """ "NU INVEST CORRETORA DE VALORES S.A." → "Nu Invest Corretora de Valores S.A." """
+    words = []
+    for word in raw.split():
+        lower = word.lower()
+        if lower in CONNECTORS and words:
+            words.append(lower)
+        elif lower in LEGAL_WORDS or "." in word or "/" in word or not re.search(r"[aeiou]", lower):
+            words.append(word.upper())
+        else:
+            words.append(word.capitalize())
+    return " ".join(words)[:120]

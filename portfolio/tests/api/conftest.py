@@ -8,7 +8,7 @@ import pytest
 from portfolio import services
 from portfolio.choices import CashKind
 
-from ..factories import D, AssetFactory, BrokerFactory, PortfolioFactory, trade
+from ..factories import AssetFactory, BrokerFactory, D, PortfolioFactory, trade
 
 
 @pytest.fixture
@@ -22,7 +22,10 @@ def world(user, other_user, admin_user, readonly_user):
     tx = trade(portfolio, petr, "compra", 100, "30.00", broker=xp, on="2025-03-10")
     trade(other_portfolio, vale, "compra", 10, "60.00", broker=rico, on="2025-03-10")
     dividend = services.dividend_create(
-        asset=petr, kind="dividendo", value_per_share=D("0.50"), data_com=date(2025, 3, 20),
+        asset=petr,
+        kind="dividendo",
+        value_per_share=D("0.50"),
+        data_com=date(2025, 3, 20),
         payment_date=date(2025, 4, 15),
     )
     event = services.event_create(asset=vale, kind="cisao", event_date=date(2025, 1, 10))
