@@ -57,7 +57,7 @@ def setup(db):
 
 
 def test_negociacao_dry_run_previews_without_writing(setup):
-    portfolio, xp = setup
+    portfolio, _xp = setup
     report = importers.run(content=xlsx(NEGOCIACAO), file_name="negociacao.xlsx", portfolio=portfolio)
     assert report.source == "b3_negociacao"
     assert report.summary() == {"rows": 6, "new": 5, "duplicate": 0, "ignored": 1, "error": 0, "created": 0}
@@ -211,7 +211,7 @@ def test_fill_b3_fees(setup):
 def test_import_api_dry_run_then_commit(setup, client_for):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    portfolio, xp = setup
+    portfolio, _xp = setup
     client = client_for(portfolio.owner)
 
     def post(dry_run):
