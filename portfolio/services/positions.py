@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -375,7 +376,8 @@ def rebuild(*, owner_id=None, asset_id=None, progress=None) -> int:
     seen: set = set()
     for done, (owner, asset) in enumerate(_sources_first(todo), start=1):
         if (owner, asset) not in seen:
-            replay(owner_id=owner, asset_id=asset, since=None, _seen=seen)
+            with transaction.atomic():  # one owner × asset at a time: short locks, steady progress
+                replay(owner_id=owner, asset_id=asset, since=None, _seen=seen)
         if progress:
             progress(done, len(todo))
     return len(todo)

@@ -12,7 +12,7 @@ from portfolio import selectors, services
 from portfolio.choices import AssetType, CashKind, Market
 from quotes.models import FxRate, Quote
 
-from ..factories import D, AssetFactory, BrokerFactory, PortfolioFactory, trade
+from ..factories import AssetFactory, BrokerFactory, D, PortfolioFactory, trade
 
 pytestmark = pytest.mark.django_db
 NOW = "2025-06-02 15:00 -03:00"
