@@ -156,13 +156,6 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
     open_rows = [r for r in rows if r["qty"] > 0]
     quotes = latest_quotes(asset_ids={r["asset_id"] for r in open_rows})
     currencies = {r["asset__currency"] for r in open_rows} | {q.currency for q in quotes.values()}
-    cash_rows = list(
-        CashMovement.objects.filter(owner_id=owner_id, **({"portfolio": portfolio} if portfolio else {}))
-        .values("currency")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    currencies |= {row["currency"] for row in cash_rows}
     receipts = DividendReceipt.objects.filter(
         owner_id=owner_id,
         paid=True,
@@ -171,7 +164,7 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
     )
     if portfolio is not None:
         receipts = receipts.filter(position__portfolio=portfolio)
-    # Like positions and cash, at the latest FX (the receipt keeps the payment day's rate for taxes).
+    # Like positions, at the latest FX (the receipt keeps the payment day's rate for taxes).
     dividend_rows = list(receipts.values("dividend__currency").annotate(total=Sum("net_amount")).order_by())
     currencies |= {row["dividend__currency"] for row in dividend_rows}
     fx = {"BRL": Decimal("1"), **latest_fx_rates(currencies=currencies - {"BRL"})}
@@ -237,11 +230,6 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
         if rate is None:
             missing_fx.add(row["dividend__currency"])
         dividends_12m += ledger.money(row["total"] * (rate or ZERO))
-    cash_brl = ZERO
-    for row in cash_rows:
-        cash_brl += row["total"] * fx.get(row["currency"], ZERO)
-        if row["currency"] not in fx:
-            missing_fx.add(row["currency"])
 
     top_items = sorted(by_asset.values(), key=lambda i: (-i["value_brl"], i["ticker"]))[:top]
     unrealized = total_value - total_cost
@@ -256,7 +244,6 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
             "unrealized_pnl_pct": _pct(unrealized, total_cost),
             "realized_pnl": _fmt(ledger.money(realized)),
             "dividends_12m": _fmt(dividends_12m),
-            "cash": _fmt(ledger.money(cash_brl)),
             "positions": len(open_rows),
             "assets": len(by_asset),
         },
