@@ -62,17 +62,17 @@ def _insert_values(model, columns, rows, *, returning):
     def flush():
         if not batch:
             return
-        sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([placeholder] * (len(batch) // len(columns)))}{suffix}"
+        values = ", ".join([placeholder] * (len(batch) // len(columns)))
+        # Only quoted identifiers and placeholders are interpolated; values are bound parameters.
+        sql = f"INSERT INTO {table} ({names}) VALUES {values}{suffix}"  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute(sql, batch)
             if returning:
                 ids.extend(row[0] for row in cursor.fetchall())
         batch.clear()
 
-    count = 0
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
         batch.extend(adapt(v) if isinstance(v, datetime) else v for v in row)
-        count += 1
         if count % per_batch == 0:
             flush()
     flush()

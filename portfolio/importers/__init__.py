@@ -340,7 +340,7 @@ def _write(report: ImportReport, portfolio, fresh, new_objects) -> None:
     ids = bulk.insert_rows(Transaction, columns, ([v[c] for c in columns] for v in values), returning=True)
     created = []
     cash_rows = []
-    for (row, data), pk, tx_values in zip(fresh, ids, values, strict=True):
+    for (_row, data), pk, tx_values in zip(fresh, ids, values, strict=True):
         tx = SimpleNamespace(pk=pk, **tx_values)
         created.append(tx)
         cash = cash_values(tx, ticker=data.asset.ticker)
