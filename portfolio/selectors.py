@@ -37,18 +37,21 @@ def position_list():
     return Position.objects.select_related("asset", "broker", "portfolio")
 
 
+ASSET_VALUES = (
+    "asset_id",
+    "asset__ticker",
+    "asset__name",
+    "asset__asset_type",
+    "asset__asset_class",
+    "asset__market",
+    "asset__currency",
+)
+
+
 def consolidated_positions(positions):
     """One row per asset over ``positions`` (a queryset): summed quantity, cost and realized P&L."""
     return (
-        positions.values(
-            "asset_id",
-            "asset__ticker",
-            "asset__name",
-            "asset__asset_type",
-            "asset__asset_class",
-            "asset__market",
-            "asset__currency",
-        )
+        positions.values(*ASSET_VALUES)
         .annotate(
             quantity=Sum("quantity"),
             cost_basis=Sum("cost_basis"),
@@ -137,18 +140,7 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
     if portfolio is not None:
         positions = positions.filter(portfolio=portfolio)
     rows = list(
-        positions.values(
-            "asset_id",
-            "asset__ticker",
-            "asset__name",
-            "asset__asset_type",
-            "asset__asset_class",
-            "asset__market",
-            "asset__currency",
-            "asset__delisted",
-            "broker_id",
-            "broker__name",
-        )
+        positions.values(*ASSET_VALUES, "asset__delisted", "broker_id", "broker__name")
         .annotate(
             qty=Sum("quantity"),
             cost=Sum("cost_basis"),

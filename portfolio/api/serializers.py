@@ -309,8 +309,8 @@ class TransactionWriteSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class TransactionUpdateSerializer(TransactionWriteSerializer):
-    """Every field optional (PUT included): send only what changes."""
+class AllOptionalMixin:
+    """Every field optional and without defaults (PUT included): send only what changes."""
 
     def get_fields(self):
         fields = super().get_fields()
@@ -319,6 +319,10 @@ class TransactionUpdateSerializer(TransactionWriteSerializer):
             if field.default is not serializers.empty:
                 field.default = serializers.empty
         return fields
+
+
+class TransactionUpdateSerializer(AllOptionalMixin, TransactionWriteSerializer):
+    """Every field optional (PUT included): send only what changes."""
 
 
 class PositionSerializer(serializers.ModelSerializer):
@@ -481,14 +485,8 @@ class CashMovementWriteSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class CashMovementUpdateSerializer(CashMovementWriteSerializer):
-    def get_fields(self):
-        fields = super().get_fields()
-        for field in fields.values():
-            field.required = False
-            if field.default is not serializers.empty:
-                field.default = serializers.empty
-        return fields
+class CashMovementUpdateSerializer(AllOptionalMixin, CashMovementWriteSerializer):
+    """Every field optional (PUT included): send only what changes."""
 
 
 class BalanceSerializer(serializers.Serializer):

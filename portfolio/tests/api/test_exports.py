@@ -55,7 +55,7 @@ def rows_xlsx(response):
     ],
 )
 def test_transaction_export_honours_filters(history, client_for, query, expected):
-    owner, first, _second = history
+    owner, _first, _second = history
     client = client_for(owner)
     listed = client.get(f"/api/v1/transactions/?{query}").json()
     exported = rows_csv(client.get(f"/api/v1/transactions/export/?format=csv&{query}"))
@@ -66,7 +66,7 @@ def test_transaction_export_honours_filters(history, client_for, query, expected
 
 
 def test_position_export_by_portfolio_and_receipts_export(history, client_for):
-    owner, first, second = history
+    owner, first, _second = history
     client = client_for(owner)
     positions = rows_csv(client.get(f"/api/v1/positions/export/?format=csv&portfolio={first.pk}"))
     assert [(p["ticker"], p["quantity"], p["realized_pnl"]) for p in positions] == [("PETR4", "60", "200.00")]
