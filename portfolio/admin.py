@@ -483,12 +483,7 @@ class ImportForm(forms.Form):
     portfolio = forms.ModelChoiceField(queryset=Portfolio.objects.select_related("owner"), label=_("carteira"))
     source = forms.ChoiceField(
         label=_("formato"),
-        choices=[
-            ("auto", _("detectar")),
-            ("b3_negociacao", _("B3 — negociação")),
-            ("b3_movimentacao", _("B3 — movimentação")),
-            ("csv", _("CSV genérico")),
-        ],
+        choices=importers.SOURCE_CHOICES,
     )
     broker = forms.ModelChoiceField(
         queryset=Broker.objects.all(), required=False, label=_("corretora padrão (linhas sem instituição)")

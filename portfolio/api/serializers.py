@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import importers
 from ..choices import CashKind, TransactionKind
 from ..filters import visible_portfolios
 from ..models import (
@@ -586,12 +587,7 @@ class ImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField()
     portfolio = VisiblePortfolioField()
     source = serializers.ChoiceField(
-        choices=[
-            ("auto", _("detectar")),
-            ("b3_negociacao", _("B3 — negociação")),
-            ("b3_movimentacao", _("B3 — movimentação")),
-            ("csv", _("CSV genérico")),
-        ],
+        choices=importers.SOURCE_CHOICES,
         default="auto",
     )
     broker = serializers.PrimaryKeyRelatedField(
