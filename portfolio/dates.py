@@ -28,3 +28,12 @@ def as_moment(value) -> datetime:
     if isinstance(value, datetime):
         return value if timezone.is_aware(value) else timezone.make_aware(value)
     return start_of_day(value)
+
+
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+
+
+def out_of_range(day: date | None) -> bool:
+    """Dates the app refuses outright (typos such as year 0001 or 9999)."""
+    return day is not None and not (EARLIEST <= day <= LATEST)

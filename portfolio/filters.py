@@ -5,6 +5,7 @@ may see, so a filter can never be used to probe someone else's ids.
 """
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +32,17 @@ from .models import (
     Position,
     Transaction,
 )
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A whole, positive id that fits the database's bigint (``?owner=1e30`` is a 400, not a crash)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 def visible_portfolios(request):
@@ -88,7 +100,7 @@ class AssetFilter(django_filters.FilterSet):
 class PortfolioFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("busca (nome)"))
     active = django_filters.BooleanFilter(label=_("ativa"))
-    owner = django_filters.NumberFilter(field_name="owner_id", label=_("dono (id, só ADMIN)"))
+    owner = IdFilter(field_name="owner_id", label=_("dono (id, só ADMIN)"))
 
     class Meta:
         model = Portfolio
@@ -105,7 +117,7 @@ class _OwnedFilter(django_filters.FilterSet):
     broker = django_filters.ModelChoiceFilter(queryset=Broker.objects.all(), label=_("corretora"))
     asset = django_filters.ModelChoiceFilter(queryset=Asset.objects.all(), label=_("ativo"))
     ticker = django_filters.CharFilter(field_name="asset__ticker", lookup_expr="iexact", label=_("ticker"))
-    owner = django_filters.NumberFilter(field_name="owner_id", label=_("dono (id, só ADMIN)"))
+    owner = IdFilter(field_name="owner_id", label=_("dono (id, só ADMIN)"))
 
 
 class TransactionFilter(_OwnedFilter):
@@ -189,7 +201,7 @@ class DividendReceiptFilter(django_filters.FilterSet):
     payment_to = django_filters.DateFilter(
         field_name="dividend__payment_date", lookup_expr="lte", label=_("pagamento até")
     )
-    owner = django_filters.NumberFilter(field_name="owner_id", label=_("dono (id, só ADMIN)"))
+    owner = IdFilter(field_name="owner_id", label=_("dono (id, só ADMIN)"))
 
     class Meta:
         model = DividendReceipt
@@ -217,7 +229,7 @@ class CashMovementFilter(django_filters.FilterSet):
     currency = django_filters.CharFilter(lookup_expr="iexact", label=_("moeda"))
     date_from = django_filters.DateFilter(field_name="date__date", lookup_expr="gte", label=_("de"))
     date_to = django_filters.DateFilter(field_name="date__date", lookup_expr="lte", label=_("até"))
-    owner = django_filters.NumberFilter(field_name="owner_id", label=_("dono (id, só ADMIN)"))
+    owner = IdFilter(field_name="owner_id", label=_("dono (id, só ADMIN)"))
 
     class Meta:
         model = CashMovement

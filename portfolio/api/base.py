@@ -37,6 +37,16 @@ def is_admin(user) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.ADMIN)
 
 
+def owner_for(request) -> int:
+    """Whose data a request reads: the user's own; ADMIN may name someone with ``?owner=<id>``."""
+    raw = request.query_params.get("owner", "")
+    if not raw or not is_admin(request.user):
+        return request.user.pk
+    if not raw.isdigit() or not 0 < int(raw) < 2**63:
+        raise ValidationError({"owner": [_("Informe o id de um usuário.")]})
+    return int(raw)
+
+
 def scope_to_user(queryset: QuerySet, user, owner_field: str = "owner") -> QuerySet:
     """The rows of ``queryset`` that ``user`` may see."""
     if not (user and user.is_authenticated):
@@ -76,15 +86,6 @@ class OwnedViewSet(_PortfolioViewSet):
             return queryset.none()
         return scope_to_user(queryset, self.request.user, self.owner_field)
 
-    def get_object(self):
-        return super().get_object()
-
-    def owner_filter_param(self):
-        """ADMIN may pass ``?owner=<id>`` to act on someone's data; others always get themselves."""
-        user = self.request.user
-        if is_admin(user) and self.request.query_params.get("owner", "").isdigit():
-            return int(self.request.query_params["owner"])
-        return user.pk
 
 
 class CatalogueViewSet(_PortfolioViewSet):

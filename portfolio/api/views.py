@@ -40,7 +40,7 @@ from ..models import (
     Transaction,
 )
 from . import serializers as s
-from .base import CatalogueViewSet, ExportMixin, OwnedViewSet, is_admin
+from .base import CatalogueViewSet, ExportMixin, OwnedViewSet, owner_for
 
 CRUD = (
     mixins.ListModelMixin,
@@ -102,10 +102,7 @@ class BrokerViewSet(ServiceWritesMixin, *CRUD, CatalogueViewSet):
     def balance(self, request, pk=None):
         """The requesting user's cash at this broker, per currency (derived from cash movements)."""
         broker = self.get_object()
-        owner_id = request.user.pk
-        if is_admin(request.user) and request.query_params.get("owner", "").isdigit():
-            owner_id = int(request.query_params["owner"])
-        rows = selectors.cash_balances(owner_id=owner_id, broker_id=broker.pk)
+        rows = selectors.cash_balances(owner_id=owner_for(request), broker_id=broker.pk)
         return Response(s.BalanceSerializer(rows, many=True).data)
 
 
@@ -212,10 +209,7 @@ class DashboardView(APIView):
         parameters=[owner_param(), OpenApiParameter("top", int, description=_("Quantas maiores posições."))],
     )
     def get(self, request):
-        owner_id = request.user.pk
-        if is_admin(request.user) and request.query_params.get("owner", "").isdigit():
-            owner_id = int(request.query_params["owner"])
-        return Response(selectors.dashboard(owner_id=owner_id, top=top_param(request)))
+        return Response(selectors.dashboard(owner_id=owner_for(request), top=top_param(request)))
 
 
 @extend_schema_view(

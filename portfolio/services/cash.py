@@ -16,7 +16,7 @@ from accounts.audit import NO_REQUEST, audit_record, diff
 
 from .. import invalidation, ledger
 from ..choices import CASH_OUTFLOW_KINDS, CashKind
-from ..dates import as_moment
+from ..dates import as_moment, out_of_range
 from ..models import CashMovement
 
 MANUAL_KINDS = (
@@ -53,7 +53,10 @@ def _validate(data: dict, *, owner) -> None:
     portfolio = data.get("portfolio")
     if portfolio is not None and portfolio.owner_id != owner.pk:
         errors["portfolio"] = [_("Carteira não encontrada.")]
-    if data.get("date") and as_moment(data["date"]) > timezone.now():
+    day = data.get("date")
+    if day is not None and out_of_range(day.date() if hasattr(day, "date") else day):
+        errors["date"] = [_("Data fora do intervalo aceito (1900–2199).")]
+    elif day and as_moment(day) > timezone.now():
         errors["date"] = [_("A data não pode estar no futuro.")]
     if errors:
         raise ValidationError(errors)

@@ -1,5 +1,7 @@
 """Brokers, assets and portfolios: plain records, validated and audited in one place."""
 
+import math
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -120,7 +122,7 @@ def _check_target(target) -> None:
         values = [float(v) for v in target.values()]
     except (TypeError, ValueError) as exc:
         raise ValidationError({"target_allocation": [_("Percentuais devem ser números.")]}) from exc
-    if any(v < 0 for v in values) or sum(values) > 100.0001:
+    if not all(math.isfinite(v) for v in values) or any(v < 0 for v in values) or sum(values) > 100.0001:
         raise ValidationError({"target_allocation": [_("Percentuais entre 0 e 100, somando no máximo 100.")]})
 
 

@@ -20,7 +20,7 @@ from accounts.audit import NO_REQUEST, audit_record, diff
 
 from .. import invalidation, ledger
 from ..choices import CashKind
-from ..dates import dividend_cutoff, local_date, midday
+from ..dates import dividend_cutoff, local_date, midday, out_of_range
 from ..models import CashMovement, Dividend, DividendReceipt, Position, PositionEntry
 
 DIVIDEND_FIELDS = (
@@ -160,6 +160,11 @@ def _validate(data: dict) -> None:
         errors["withholding_rate"] = [_("A alíquota deve estar entre 0 e 100.")]
     if data.get("payment_date") and data["payment_date"] < data["data_com"]:
         errors["payment_date"] = [_("A data de pagamento não pode ser anterior à data com.")]
+    for name in ("data_com", "payment_date"):
+        if out_of_range(data.get(name)):
+            errors[name] = [_("Data fora do intervalo aceito (1900–2199).")]
+    if errors:
+        raise ValidationError(errors)
     clash = Dividend.objects.filter(
         asset=data["asset"], kind=data["kind"], data_com=data["data_com"], value_per_share=data["value_per_share"]
     )

@@ -16,7 +16,7 @@ from accounts.audit import NO_REQUEST, audit_record, diff
 
 from .. import invalidation
 from ..choices import POSITION_EVENT_KINDS, CorporateEventKind
-from ..dates import start_of_day
+from ..dates import out_of_range, start_of_day
 from ..models import Asset, CorporateEvent, Position, Transaction
 from . import positions
 
@@ -31,12 +31,18 @@ EVENT_FIELDS = (
     "new_asset",
     "notes",
 )
+MAX_RATIO = 1_000_000
 RATIO_KINDS = (CorporateEventKind.SPLIT, CorporateEventKind.GRUPAMENTO, CorporateEventKind.BONIFICACAO)
 
 
 def _validate(data: dict, pk=None) -> None:
     errors: dict[str, list] = {}
     kind = data["kind"]
+    for name in ("event_date", "data_com"):
+        if out_of_range(data.get(name)):
+            errors[name] = [_("Data fora do intervalo aceito (1900–2199).")]
+    if errors:
+        raise ValidationError(errors)
     if data["event_date"] > timezone.localdate():
         errors["event_date"] = [_("Registre o evento a partir da data em que ele ocorre (não no futuro).")]
     if data.get("data_com") and data["data_com"] > data["event_date"]:
@@ -46,6 +52,8 @@ def _validate(data: dict, pk=None) -> None:
             value = data.get(name)
             if value is None or value <= 0:
                 errors[name] = [_("Informe a proporção (a:b) com números maiores que zero.")]
+            elif value > MAX_RATIO:
+                errors[name] = [_("Proporção grande demais (máximo %(max)s).") % {"max": MAX_RATIO}]
         if kind == CorporateEventKind.SPLIT and not errors and data["ratio_to"] <= data["ratio_from"]:
             errors["ratio_to"] = [_("Num desdobramento cada ação vira mais de uma (ex.: 1:2).")]
         if kind == CorporateEventKind.GRUPAMENTO and not errors and data["ratio_to"] >= data["ratio_from"]:

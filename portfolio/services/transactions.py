@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
@@ -22,7 +23,7 @@ from exitus import calendars
 
 from .. import ledger
 from ..choices import ACQUISITION_KINDS, CashKind, CorporateEventKind, Market, TransactionKind
-from ..dates import as_moment, local_date
+from ..dates import as_moment, local_date, out_of_range
 from ..models import Asset, CashMovement, CorporateEvent, Transaction
 from . import positions
 
@@ -41,6 +42,8 @@ INPUT_FIELDS = (
     "notes",
 )
 TRANSACTION_KINDS = frozenset(TransactionKind.values)
+# Leave room under the money columns' precision for sums of many trades.
+MAX_AMOUNT = Decimal(10) ** (settings.MONEY_MAX_DIGITS - settings.MONEY_DECIMAL_PLACES - 3)
 CASH_KIND_BY_TRADE = {
     TransactionKind.COMPRA: CashKind.COMPRA,
     TransactionKind.SUBSCRICAO: CashKind.COMPRA,
@@ -118,6 +121,8 @@ def check_trade(data: TradeInput, *, now: datetime | None = None, events=None, w
             errors[name] = [_("Custos e impostos não podem ser negativos.")]
     if data.trade_date is None:
         errors["trade_date"] = [_("Informe a data do negócio.")]
+    elif out_of_range(data.trade_date.date() if isinstance(data.trade_date, datetime) else data.trade_date):
+        errors["trade_date"] = [_("Data fora do intervalo aceito (1900–2199).")]
     else:
         data.trade_date = as_moment(data.trade_date)
         if data.trade_date > now:
@@ -145,6 +150,8 @@ def check_trade(data: TradeInput, *, now: datetime | None = None, events=None, w
         )
         if data.kind not in ACQUISITION_KINDS and net - data.withheld_tax < 0:
             errors["brokerage_fee"] = [_("Custos e impostos maiores que o valor da operação.")]
+        if abs(net) > MAX_AMOUNT:
+            errors["quantity"] = [_("Valor da operação grande demais.")]
         data.warnings = warn(asset, data.trade_date)
     return errors
 

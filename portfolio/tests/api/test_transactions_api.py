@@ -160,3 +160,59 @@ def test_dividend_payment_before_data_com_is_refused(world, client_for):
         },
     )
     assert response.status_code == 400 and "payment_date" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("url", "payload", "field"),
+    [
+        ("/api/v1/transactions/", {"trade_date": "0001-01-01T00:00:00Z"}, "trade_date"),
+        ("/api/v1/transactions/", {"trade_date": "1850-01-01"}, "trade_date"),
+        ("/api/v1/transactions/", {"quantity": "999999999999999999", "unit_price": "99999999"}, "quantity"),
+    ],
+)
+def test_extreme_trade_values_are_400_not_500(world, client_for, url, payload, field):
+    response = client_for(world.owner).post(url, body(world, **payload))
+    assert response.status_code == 400 and field in response.json(), response.content
+
+
+@pytest.mark.parametrize(
+    ("url", "payload", "field"),
+    [
+        ("/api/v1/dividends/", {"kind": "dividendo", "value_per_share": "1", "data_com": "9999-12-31"}, "data_com"),
+        ("/api/v1/corporate-events/", {"kind": "split", "event_date": "0001-01-01", "ratio": "1:2"}, "event_date"),
+        ("/api/v1/corporate-events/", {"kind": "split", "event_date": "2025-01-02", "ratio": "1:99999999"}, "ratio_to"),
+    ],
+)
+def test_extreme_catalogue_values_are_400_not_500(world, client_for, url, payload, field):
+    response = client_for(world.admin).post(url, {"asset": world.petr.pk, **payload})
+    assert response.status_code == 400 and field in response.json(), response.content
+
+
+def test_target_allocation_must_be_finite_percentages(world, client_for):
+    client = client_for(world.owner)
+    for target in ({"renda_fixa": "NaN"}, {"renda_fixa": 120}, {"acoes": 10}, ["x"]):
+        response = client.patch(
+            f"/api/v1/portfolios/{world.portfolio.pk}/", {"target_allocation": target}, format="json"
+        )
+        assert response.status_code == 400 and "target_allocation" in response.json(), target
+
+
+@pytest.mark.parametrize("query", ["owner=1e30", "owner=-4.06e%2B78", "owner=1.5", "owner=x"])
+def test_owner_filter_rejects_non_ids(world, client_for, query):
+    response = client_for(world.admin).get(f"/api/v1/positions/?{query}")
+    assert response.status_code == 400 and "owner" in response.json()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/dashboard/", "/api/v1/brokers/{xp}/balance/"])
+def test_owner_parameter_is_validated_and_ignored_for_non_admins(world, client_for, url):
+    url = url.format(xp=world.xp.pk)
+    assert client_for(world.admin).get(f"{url}?owner=99999999999999999999999").status_code == 400
+    assert client_for(world.admin).get(f"{url}?owner=abc").status_code == 400
+    assert client_for(world.admin).get(f"{url}?owner={world.owner.pk}").status_code == 200
+    # a non-admin asking for someone else's data just gets their own
+    response = client_for(world.other).get(f"{url}?owner={world.owner.pk}")
+    assert response.status_code == 200
+    if "dashboard" in url:
+        assert response.json()["scope"]["owner"] == world.other.pk
+    else:
+        assert response.json() == []
