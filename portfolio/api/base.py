@@ -87,7 +87,6 @@ class OwnedViewSet(_PortfolioViewSet):
         return scope_to_user(queryset, self.request.user, self.owner_field)
 
 
-
 class CatalogueViewSet(_PortfolioViewSet):
     permission_classes = [IsAuthenticated, AdminWritesOthersRead, ReadOnlyRoleCannotWrite]
 

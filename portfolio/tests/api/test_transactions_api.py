@@ -216,3 +216,21 @@ def test_owner_parameter_is_validated_and_ignored_for_non_admins(world, client_f
         assert response.json()["scope"]["owner"] == world.other.pk
     else:
         assert response.json() == []
+
+
+def test_writes_by_a_person_leave_an_audit_row(world, client_for):
+    from accounts.models import AuditEvent
+
+    client = client_for(world.owner)
+    response = client.post("/api/v1/transactions/", body(world), REMOTE_ADDR="127.0.0.9")
+    tx_id = response.json()["id"]
+    client.patch(f"/api/v1/transactions/{tx_id}/", {"notes": "revisado"})
+    client.delete(f"/api/v1/transactions/{tx_id}/")
+    actions = list(
+        AuditEvent.objects.filter(target_id=str(tx_id), actor=world.owner)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["portfolio.transaction.create", "portfolio.transaction.update", "portfolio.transaction.delete"]
+    created = AuditEvent.objects.get(target_id=str(tx_id), action="portfolio.transaction.create")
+    assert created.ip_address == "127.0.0.9" and created.changes["quantity"] == [None, "10.0000000000"]
