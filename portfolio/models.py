@@ -30,6 +30,7 @@ from .choices import (
 )
 
 ZERO = Decimal("0")
+HALF_CENT = Decimal("0.005")
 
 
 def percent_field(verbose_name, **kwargs):
@@ -108,6 +109,9 @@ class Asset(TimeStampedModel):
     delisted = models.BooleanField(_("deslistado"), default=False, db_index=True)
     delisted_at = models.DateField(_("deslistado em"), null=True, blank=True)
     active = models.BooleanField(_("ativo"), default=True)
+    # Set when an import had to create the asset without being sure of its type (``outro``).
+    needs_review = models.BooleanField(_("revisar cadastro"), default=False, db_index=True)
+    review_note = models.CharField(_("motivo da revisão"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("ativo")
@@ -194,10 +198,26 @@ class Transaction(TimeStampedModel):
         indexes = [
             models.Index(fields=["owner", "asset", "trade_date"], name="tx_owner_asset_date"),
             models.Index(fields=["portfolio", "trade_date"], name="tx_portfolio_date"),
+            models.Index(fields=["owner", "trade_date"], name="tx_owner_date"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="tx_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="tx_price_not_negative"),
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="tx_price_positive"),
+            # net = gross ± costs (to the cent; the tolerance only absorbs SQLite's binary floats).
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["compra", "subscricao"])
+                    & Q(net_amount__gt=F("gross_amount") + F("total_costs") - HALF_CENT)
+                    & Q(net_amount__lt=F("gross_amount") + F("total_costs") + HALF_CENT)
+                )
+                | (
+                    Q(kind__in=["venda", "amortizacao"])
+                    & Q(net_amount__gt=F("gross_amount") - F("total_costs") - HALF_CENT)
+                    & Q(net_amount__lt=F("gross_amount") - F("total_costs") + HALF_CENT)
+                ),
+                name="tx_totals_consistent",
+            ),
             models.CheckConstraint(condition=Q(fx_rate__gt=0), name="tx_fx_rate_positive"),
             models.CheckConstraint(
                 condition=Q(brokerage_fee__gte=0)
@@ -244,11 +264,15 @@ class Position(TimeStampedModel):
         verbose_name = _("posição")
         verbose_name_plural = _("posições")
         ordering = ["portfolio_id", "asset__ticker"]
-        indexes = [models.Index(fields=["owner", "asset"], name="position_owner_asset")]
+        indexes = [
+            models.Index(fields=["owner", "asset"], name="position_owner_asset"),
+            models.Index(fields=["asset", "quantity"], name="position_asset_qty"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["portfolio", "broker", "asset"], name="position_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="position_quantity_not_negative"),
             models.CheckConstraint(condition=Q(average_cost__gte=0), name="position_average_not_negative"),
+            models.CheckConstraint(condition=Q(cost_basis__gte=0), name="position_cost_not_negative"),
         ]
 
     def __str__(self):
@@ -316,6 +340,69 @@ class CorporateEvent(TimeStampedModel):
         if self.ratio_from is None or self.ratio_to is None:
             return ""
         return f"{self.ratio_from.normalize():f}:{self.ratio_to.normalize():f}"
+
+
+class PositionEntry(models.Model):
+    """One change of a position, in order: a trade, or a corporate event applied to it.
+
+    The ledger behind :class:`Position`: each row keeps the position's state *after* the change,
+    so the state at any moment is one indexed lookup (dividends use it for the quantity held on
+    the data com) and a replay can start from the last row before the date it replays from.
+    Rows sort by ``(at, order, ref_id)``: on the same instant events come before trades.
+    Written only by ``portfolio.services.positions``.
+    """
+
+    ORDER_EVENT = 0
+    ORDER_TRADE = 1
+
+    position = models.ForeignKey(
+        Position, verbose_name=_("posição"), on_delete=models.CASCADE, related_name="entries"
+    )
+    at = models.DateTimeField(_("momento"))
+    order = models.PositiveSmallIntegerField(_("ordem no instante"))
+    ref_id = models.BigIntegerField(_("id da origem"))
+    transaction = models.ForeignKey(
+        Transaction, verbose_name=_("transação"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    event = models.ForeignKey(
+        CorporateEvent, verbose_name=_("evento"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    quantity_delta = quantity_field(_("variação da quantidade"))
+    cost_basis_delta = money_field(_("variação do custo"), default=ZERO)
+    cost_basis_brl_delta = money_field(_("variação do custo (BRL)"), default=ZERO)
+    realized_pnl_delta = money_field(_("resultado realizado na operação"), default=ZERO)
+    realized_pnl_brl_delta = money_field(_("resultado realizado na operação (BRL)"), default=ZERO)
+    quantity = quantity_field(_("quantidade após"))
+    average_cost = price_field(_("preço médio após"))
+    cost_basis = money_field(_("custo total após"))
+    cost_basis_brl = money_field(_("custo total após (BRL)"))
+    realized_pnl = money_field(_("resultado realizado acumulado"))
+    realized_pnl_brl = money_field(_("resultado realizado acumulado (BRL)"))
+    first_trade_date = models.DateTimeField(_("primeira operação"), null=True, blank=True)
+    last_trade_date = models.DateTimeField(_("última operação"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lançamento de posição")
+        verbose_name_plural = _("lançamentos de posição")
+        ordering = ["position_id", "at", "order", "ref_id"]
+        indexes = [models.Index(fields=["position", "at", "order", "ref_id"], name="entry_position_order")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["position", "transaction"], condition=Q(transaction__isnull=False), name="entry_unique_tx"
+            ),
+            models.UniqueConstraint(
+                fields=["position", "event"], condition=Q(event__isnull=False), name="entry_unique_event"
+            ),
+            models.CheckConstraint(
+                condition=(Q(transaction__isnull=False) & Q(event__isnull=True))
+                | (Q(transaction__isnull=True) & Q(event__isnull=False)),
+                name="entry_one_source",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="entry_quantity_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.position} {self.at:%d/%m/%Y} {self.quantity_delta.normalize():+f}"
 
 
 class Dividend(TimeStampedModel):

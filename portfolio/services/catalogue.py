@@ -1,0 +1,130 @@
+"""Brokers, assets and portfolios: plain records, validated and audited in one place."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+
+from accounts.audit import NO_REQUEST, audit_record, diff
+
+from ..choices import DEFAULT_CLASS_BY_TYPE, AssetType
+from ..models import Asset, Broker, Portfolio, Position, Transaction
+from . import invalidation
+
+
+def _plain(value):
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, (dict, list, bool, int)) or value is None:
+        return value
+    return str(value)
+
+
+def _snapshot(instance, fields) -> dict:
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def _save(instance, data: dict, *, action: str, actor, meta, exclude=()) -> object:
+    """Apply ``data``, validate with the model's own rules, save and audit (create or update)."""
+    creating = instance.pk is None
+    before = {} if creating else _snapshot(instance, data)
+    for name, value in data.items():
+        setattr(instance, name, value)
+    instance.full_clean(exclude=list(exclude), validate_constraints=True)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        raise ValidationError(_("Registro duplicado ou inconsistente.")) from exc
+    after = _snapshot(instance, data)
+    changes = {k: [None, v] for k, v in after.items()} if creating else diff(before, after)
+    if actor is not None and changes:
+        audit_record(actor=actor, action=action, target=instance, changes=changes, meta=meta)
+    return instance
+
+
+def _delete(instance, *, action: str, actor, meta) -> None:
+    if actor is not None:
+        audit_record(actor=actor, action=action, target=instance, changes={"id": [instance.pk, None]}, meta=meta)
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except ProtectedError as exc:
+        raise ValidationError(_("Em uso por operações ou posições: não pode ser excluído.")) from exc
+
+
+@transaction.atomic
+def broker_save(*, broker: Broker | None = None, data: dict, actor=None, meta=NO_REQUEST) -> Broker:
+    data = dict(data)
+    for key in ("country", "default_currency"):
+        if key in data and data[key]:
+            data[key] = data[key].upper()
+    result = _save(broker or Broker(), data, action="portfolio.broker.save", actor=actor, meta=meta)
+    invalidation.everyone_changed()
+    return result
+
+
+@transaction.atomic
+def broker_delete(*, broker: Broker, actor=None, meta=NO_REQUEST) -> None:
+    _delete(broker, action="portfolio.broker.delete", actor=actor, meta=meta)
+
+
+@transaction.atomic
+def asset_save(*, asset: Asset | None = None, data: dict, actor=None, meta=NO_REQUEST) -> Asset:
+    data = dict(data)
+    if data.get("asset_type") and not data.get("asset_class") and (asset is None or "asset_type" in data):
+        data["asset_class"] = DEFAULT_CLASS_BY_TYPE[AssetType(data["asset_type"])]
+    if "ticker" in data:
+        data["ticker"] = data["ticker"].strip().upper()
+    if data.get("currency"):
+        data["currency"] = data["currency"].upper()
+    if asset is not None and "currency" in data and data["currency"] != asset.currency:
+        if Transaction.objects.filter(asset=asset).exists():
+            raise ValidationError({"currency": [_("O ativo já tem operações: a moeda não pode mudar.")]})
+    if data.get("delisted") and not data.get("delisted_at") and not (asset and asset.delisted_at):
+        raise ValidationError({"delisted_at": [_("Informe a data da deslistagem.")]})
+    result = _save(asset or Asset(), data, action="portfolio.asset.save", actor=actor, meta=meta)
+    invalidation.everyone_changed()
+    return result
+
+
+@transaction.atomic
+def asset_delete(*, asset: Asset, actor=None, meta=NO_REQUEST) -> None:
+    _delete(asset, action="portfolio.asset.delete", actor=actor, meta=meta)
+    invalidation.everyone_changed()
+
+
+@transaction.atomic
+def portfolio_save(*, portfolio: Portfolio | None = None, owner=None, data: dict, actor=None, meta=NO_REQUEST):
+    instance = portfolio or Portfolio(owner=owner)
+    target = data.get("target_allocation")
+    if target is not None:
+        _check_target(target)
+    result = _save(instance, data, action="portfolio.portfolio.save", actor=actor, meta=meta)
+    invalidation.owner_changed(result.owner_id)
+    return result
+
+
+def _check_target(target) -> None:
+    from ..choices import AssetClass
+
+    if not isinstance(target, dict):
+        raise ValidationError({"target_allocation": [_("Use um objeto classe → percentual.")]})
+    unknown = sorted(set(target) - set(AssetClass.values))
+    if unknown:
+        raise ValidationError({"target_allocation": [_("Classes desconhecidas: %s") % ", ".join(unknown)]})
+    try:
+        values = [float(v) for v in target.values()]
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"target_allocation": [_("Percentuais devem ser números.")]}) from exc
+    if any(v < 0 for v in values) or sum(values) > 100.0001:
+        raise ValidationError({"target_allocation": [_("Percentuais entre 0 e 100, somando no máximo 100.")]})
+
+
+@transaction.atomic
+def portfolio_delete(*, portfolio: Portfolio, actor=None, meta=NO_REQUEST) -> None:
+    """Delete a portfolio with its trades, positions, receipts and the cash those created."""
+    owner_id = portfolio.pk and portfolio.owner_id
+    Position.objects.filter(portfolio=portfolio).delete()
+    _delete(portfolio, action="portfolio.portfolio.delete", actor=actor, meta=meta)
+    invalidation.owner_changed(owner_id)

@@ -1,0 +1,255 @@
+"""Proventos: what each holder receives is computed from the quantity held on the data com.
+
+A :class:`DividendReceipt` per position that held the asset at the end of the data com
+(point in time, from the position ledger): gross = quantity × value per share, tax = gross ×
+withholding rate, net = gross − tax. Once the payment date is reached the receipt is *paid* and
+its ``credito_provento`` cash movement exists; :func:`credit_due_dividends` (a daily task) pays
+the ones whose date arrives. Back-dated trades and edits recompute the receipts they affect.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import NO_REQUEST, audit_record, diff
+
+from .. import ledger
+from ..choices import CashKind
+from ..dates import dividend_cutoff, local_date, midday
+from ..models import CashMovement, Dividend, DividendReceipt, Position, PositionEntry
+from . import invalidation
+
+DIVIDEND_FIELDS = ("asset", "kind", "value_per_share", "data_com", "payment_date", "withholding_rate", "currency", "notes")
+
+
+def _fx_for(dividend: Dividend) -> Decimal:
+    if dividend.currency == "BRL":
+        return Decimal("1")
+    from quotes.selectors import fx_rate_on
+
+    on = dividend.payment_date or dividend.data_com
+    return fx_rate_on(currency=dividend.currency, on=on) or fx_rate_on(currency=dividend.currency) or Decimal("1")
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def amounts(dividend: Dividend, qty: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    gross = ledger.money(qty * dividend.value_per_share)
+    tax = ledger.money(gross * dividend.withholding_rate / 100)
+    return gross, tax, gross - tax
+
+
+def recompute_receipts(dividend: Dividend, *, owner_id=None) -> dict:
+    """Bring the receipts of ``dividend`` (optionally one owner's) in line with the holdings on the data com."""
+    positions = Position.objects.filter(asset_id=dividend.asset_id)
+    if owner_id is not None:
+        positions = positions.filter(owner_id=owner_id)
+    held = (
+        PositionEntry.objects.filter(position=OuterRef("pk"), at__lt=dividend_cutoff(dividend.data_com))
+        .order_by("-at", "-order", "-ref_id")
+        .values("quantity")[:1]
+    )
+    rows = list(positions.annotate(held=Subquery(held)).values("pk", "owner_id", "broker_id", "portfolio_id", "held"))
+    existing = {
+        r.position_id: r
+        for r in DividendReceipt.objects.filter(dividend=dividend, position_id__in=[row["pk"] for row in rows])
+        .select_related("cash_movement")
+        .order_by()
+    }
+    fx_rate = _fx_for(dividend)
+    pay = dividend.payment_date is not None and dividend.payment_date <= _today()
+    counts = {"created": 0, "updated": 0, "deleted": 0}
+    obsolete = []
+    for row in rows:
+        qty = row["held"] or ledger.ZERO
+        gross, tax, net = amounts(dividend, qty)
+        receipt = existing.get(row["pk"])
+        if qty <= 0 or gross <= 0:
+            if receipt is not None:
+                obsolete.append(receipt.pk)
+            continue
+        values = {"quantity": qty, "gross_amount": gross, "tax_amount": tax, "net_amount": net, "fx_rate": fx_rate}
+        if receipt is None:
+            receipt = DividendReceipt.objects.create(
+                dividend=dividend, position_id=row["pk"], owner_id=row["owner_id"], paid=False, **values
+            )
+            counts["created"] += 1
+        elif any(getattr(receipt, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(receipt, key, value)
+            receipt.save(update_fields=[*values, "updated_at"])
+            counts["updated"] += 1
+        _settle(receipt, dividend, row, pay=pay)
+    if obsolete:
+        DividendReceipt.objects.filter(pk__in=obsolete).delete()
+        counts["deleted"] = len(obsolete)
+    return counts
+
+
+def _settle(receipt: DividendReceipt, dividend: Dividend, row: dict, *, pay: bool) -> None:
+    """Keep the receipt's cash credit in step: present (with the net amount) once paid, absent before."""
+    movement = getattr(receipt, "cash_movement", None) if receipt.pk else None
+    if not pay or receipt.net_amount <= 0:
+        if movement is not None:
+            movement.delete()
+        if receipt.paid:
+            receipt.paid = False
+            receipt.save(update_fields=["paid", "updated_at"])
+        return
+    if movement is None:
+        _credit(receipt, dividend, broker_id=row["broker_id"], portfolio_id=row["portfolio_id"])
+    elif movement.amount != receipt.net_amount or movement.currency != dividend.currency:
+        movement.amount = receipt.net_amount
+        movement.currency = dividend.currency
+        movement.date = midday(dividend.payment_date)
+        movement.save(update_fields=["amount", "currency", "date", "updated_at"])
+    if not receipt.paid:
+        receipt.paid = True
+        receipt.save(update_fields=["paid", "updated_at"])
+
+
+def _credit(receipt, dividend, *, broker_id, portfolio_id) -> CashMovement:
+    return CashMovement.objects.create(
+        owner_id=receipt.owner_id,
+        broker_id=broker_id,
+        portfolio_id=portfolio_id,
+        kind=CashKind.CREDITO_PROVENTO,
+        amount=receipt.net_amount,
+        currency=dividend.currency,
+        date=midday(dividend.payment_date),
+        description=f"{dividend.get_kind_display()} {dividend.asset.ticker} (data com {dividend.data_com:%d/%m/%Y})",
+        dividend_receipt=receipt,
+    )
+
+
+def recompute_for_positions(*, asset_id, owner_id, since: datetime | None) -> None:
+    """After a replay of ``owner × asset`` from ``since``: recompute the dividends it may have changed."""
+    dividends = Dividend.objects.filter(asset_id=asset_id).select_related("asset")
+    if since is not None:
+        dividends = dividends.filter(data_com__gte=local_date(since))
+    for dividend in dividends:
+        recompute_receipts(dividend, owner_id=owner_id)
+
+
+def _validate(data: dict) -> None:
+    errors = {}
+    if data["value_per_share"] is None or data["value_per_share"] <= 0:
+        errors["value_per_share"] = [_("O valor por ação deve ser maior que zero.")]
+    rate = data.get("withholding_rate") or ledger.ZERO
+    if rate < 0 or rate > 100:
+        errors["withholding_rate"] = [_("A alíquota deve estar entre 0 e 100.")]
+    if data.get("payment_date") and data["payment_date"] < data["data_com"]:
+        errors["payment_date"] = [_("A data de pagamento não pode ser anterior à data com.")]
+    clash = Dividend.objects.filter(
+        asset=data["asset"], kind=data["kind"], data_com=data["data_com"], value_per_share=data["value_per_share"]
+    )
+    if data.get("pk"):
+        clash = clash.exclude(pk=data["pk"])
+    if clash.exists():
+        errors["data_com"] = [_("Este provento já está cadastrado.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _snapshot(dividend):
+    return {
+        field: str(getattr(dividend, f"{field}_id" if field == "asset" else field) or "") for field in DIVIDEND_FIELDS
+    }
+
+
+@transaction.atomic
+def dividend_create(*, actor=None, meta=NO_REQUEST, **data) -> Dividend:
+    data.setdefault("withholding_rate", ledger.ZERO)
+    data.setdefault("currency", data["asset"].currency)
+    data["currency"] = (data["currency"] or data["asset"].currency).upper()
+    _validate(data)
+    dividend = Dividend.objects.create(**data)
+    recompute_receipts(dividend)
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="portfolio.dividend.create",
+            target=dividend,
+            changes={k: [None, v] for k, v in _snapshot(dividend).items()},
+            meta=meta,
+        )
+    invalidation.everyone_changed()
+    return dividend
+
+
+@transaction.atomic
+def dividend_update(*, dividend: Dividend, actor=None, meta=NO_REQUEST, **data) -> Dividend:
+    dividend = Dividend.objects.select_for_update().select_related("asset").get(pk=dividend.pk)
+    before = _snapshot(dividend)
+    merged = {field: data.get(field, getattr(dividend, field)) for field in DIVIDEND_FIELDS}
+    merged["currency"] = (merged["currency"] or merged["asset"].currency).upper()
+    _validate({**merged, "pk": dividend.pk})
+    asset_changed = merged["asset"].pk != dividend.asset_id
+    for field, value in merged.items():
+        setattr(dividend, field, value)
+    dividend.save()
+    if asset_changed:
+        dividend.receipts.all().delete()
+    recompute_receipts(dividend)
+    changes = diff(before, _snapshot(dividend))
+    if actor is not None and changes:
+        audit_record(actor=actor, action="portfolio.dividend.update", target=dividend, changes=changes, meta=meta)
+    invalidation.everyone_changed()
+    return dividend
+
+
+@transaction.atomic
+def dividend_delete(*, dividend: Dividend, actor=None, meta=NO_REQUEST) -> None:
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="portfolio.dividend.delete",
+            target=dividend,
+            changes={k: [v, None] for k, v in _snapshot(dividend).items()},
+            meta=meta,
+        )
+    dividend.delete()  # receipts and their cash credits go with it
+    invalidation.everyone_changed()
+
+
+def credit_due_dividends(*, today: date | None = None, batch_size: int = 500) -> dict:
+    """Pay every unpaid receipt whose payment date has arrived. Idempotent: paid ones are skipped.
+
+    Each batch commits on its own; rows another worker holds are skipped (``skip_locked``) and
+    picked up by the next run.
+    """
+    today = today or _today()
+    counts = {"receipts_paid": 0, "cash_movements_created": 0}
+    while True:
+        with transaction.atomic():
+            batch = list(
+                DividendReceipt.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(paid=False, dividend__payment_date__lte=today)
+                .select_related("dividend__asset", "position")
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return counts
+            owners = set()
+            for receipt in batch:
+                dividend = receipt.dividend
+                if receipt.net_amount > 0 and not CashMovement.objects.filter(dividend_receipt=receipt).exists():
+                    _credit(
+                        receipt,
+                        dividend,
+                        broker_id=receipt.position.broker_id,
+                        portfolio_id=receipt.position.portfolio_id,
+                    )
+                    counts["cash_movements_created"] += 1
+                owners.add(receipt.owner_id)
+            DividendReceipt.objects.filter(pk__in=[r.pk for r in batch]).update(paid=True, updated_at=timezone.now())
+            counts["receipts_paid"] += len(batch)
+            for owner_id in owners:
+                invalidation.owner_changed(owner_id)

@@ -1,0 +1,163 @@
+"""Corporate events: recorded once per asset, applied to every holder's positions as of their date.
+
+Recording, editing or deleting an event replays each owner × asset it touches from the event
+date (and, for a ticker change, the new asset too). A delisting marks the asset; it changes no
+quantity. Other kinds (cisão, incorporação...) are kept for the record only.
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import NO_REQUEST, audit_record, diff
+
+from ..choices import POSITION_EVENT_KINDS, CorporateEventKind
+from ..dates import start_of_day
+from ..models import Asset, CorporateEvent, Position, Transaction
+from . import invalidation, positions
+
+EVENT_FIELDS = ("asset", "kind", "event_date", "data_com", "ratio_from", "ratio_to", "assigned_cost", "new_asset", "notes")
+RATIO_KINDS = (CorporateEventKind.SPLIT, CorporateEventKind.GRUPAMENTO, CorporateEventKind.BONIFICACAO)
+
+
+def _validate(data: dict, pk=None) -> None:
+    errors: dict[str, list] = {}
+    kind = data["kind"]
+    if data["event_date"] > timezone.localdate():
+        errors["event_date"] = [_("Registre o evento a partir da data em que ele ocorre (não no futuro).")]
+    if data.get("data_com") and data["data_com"] > data["event_date"]:
+        errors["data_com"] = [_("A data com não pode ser posterior à data do evento.")]
+    if kind in RATIO_KINDS:
+        for name in ("ratio_from", "ratio_to"):
+            value = data.get(name)
+            if value is None or value <= 0:
+                errors[name] = [_("Informe a proporção (a:b) com números maiores que zero.")]
+        if kind == CorporateEventKind.SPLIT and not errors and data["ratio_to"] <= data["ratio_from"]:
+            errors["ratio_to"] = [_("Num desdobramento cada ação vira mais de uma (ex.: 1:2).")]
+        if kind == CorporateEventKind.GRUPAMENTO and not errors and data["ratio_to"] >= data["ratio_from"]:
+            errors["ratio_to"] = [_("Num grupamento várias ações viram uma (ex.: 10:1).")]
+        if kind == CorporateEventKind.BONIFICACAO and (data.get("assigned_cost") or 0) < 0:
+            errors["assigned_cost"] = [_("O custo atribuído não pode ser negativo.")]
+    if kind == CorporateEventKind.MUDANCA_TICKER:
+        new_asset = data.get("new_asset")
+        if new_asset is None:
+            errors["new_asset"] = [_("Informe o novo ativo.")]
+        elif new_asset.pk == data["asset"].pk:
+            errors["new_asset"] = [_("O novo ativo deve ser diferente do atual.")]
+        elif new_asset.currency != data["asset"].currency:
+            errors["new_asset"] = [_("O novo ativo deve ter a mesma moeda.")]
+        else:
+            later = Transaction.objects.filter(
+                asset=data["asset"], trade_date__gte=start_of_day(data["event_date"])
+            ).exists()
+            if later:
+                errors["event_date"] = [
+                    _("Há operações com %(ticker)s a partir desta data: mova-as para o novo ticker antes.")
+                    % {"ticker": data["asset"].ticker}
+                ]
+    clash = CorporateEvent.objects.filter(asset=data["asset"], kind=kind, event_date=data["event_date"])
+    if pk:
+        clash = clash.exclude(pk=pk)
+    if clash.exists():
+        errors["event_date"] = [_("Já existe um evento deste tipo para o ativo nesta data.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _snapshot(event) -> dict:
+    return {
+        name: str(getattr(event, f"{name}_id" if name in ("asset", "new_asset") else name) or "")
+        for name in EVENT_FIELDS
+    }
+
+
+def _replay_holders(asset_ids, since_day: date) -> None:
+    """Replay every owner × asset of ``asset_ids`` from ``since_day``."""
+    since = start_of_day(since_day)
+    pending: dict = {}
+    rows = Position.objects.filter(asset_id__in=asset_ids).values_list("owner_id", "asset_id").distinct()
+    for owner_id, asset_id in rows:
+        positions.merge_since(pending, owner_id, asset_id, since)
+    positions.replay_many(pending)
+
+
+def _sync_delisting(asset: Asset) -> None:
+    delisting = (
+        CorporateEvent.objects.filter(asset=asset, kind=CorporateEventKind.DESLISTAGEM).order_by("event_date").first()
+    )
+    delisted_at = delisting.event_date if delisting else None
+    if asset.delisted != bool(delisting) or asset.delisted_at != delisted_at:
+        asset.delisted, asset.delisted_at = bool(delisting), delisted_at
+        asset.save(update_fields=["delisted", "delisted_at", "updated_at"])
+
+
+@transaction.atomic
+def event_create(*, actor=None, meta=NO_REQUEST, **data) -> CorporateEvent:
+    for name in EVENT_FIELDS:
+        data.setdefault(name, "" if name == "notes" else None)
+    _validate(data)
+    event = CorporateEvent.objects.create(**data)
+    if event.kind == CorporateEventKind.DESLISTAGEM:
+        _sync_delisting(event.asset)
+    if event.kind in POSITION_EVENT_KINDS:
+        _replay_holders(_affected_assets(event), event.event_date)
+    invalidation.everyone_changed()
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="portfolio.event.create",
+            target=event,
+            changes={k: [None, v] for k, v in _snapshot(event).items()},
+            meta=meta,
+        )
+    return event
+
+
+def _affected_assets(event) -> set:
+    return {event.asset_id, event.new_asset_id} - {None}
+
+
+@transaction.atomic
+def event_update(*, event: CorporateEvent, actor=None, meta=NO_REQUEST, **changes) -> CorporateEvent:
+    event = CorporateEvent.objects.select_for_update().select_related("asset").get(pk=event.pk)
+    before = _snapshot(event)
+    old_assets, old_day, old_kind, old_asset = _affected_assets(event), event.event_date, event.kind, event.asset
+    merged = {name: changes.get(name, getattr(event, name)) for name in EVENT_FIELDS}
+    _validate(merged, pk=event.pk)
+    for name, value in merged.items():
+        setattr(event, name, value)
+    event.save()
+    if CorporateEventKind.DESLISTAGEM in (old_kind, event.kind):
+        _sync_delisting(old_asset)
+        _sync_delisting(event.asset)
+    if old_kind in POSITION_EVENT_KINDS or event.kind in POSITION_EVENT_KINDS:
+        _replay_holders(old_assets | _affected_assets(event), min(old_day, event.event_date))
+    invalidation.everyone_changed()
+    changed = diff(before, _snapshot(event))
+    if actor is not None and changed:
+        audit_record(actor=actor, action="portfolio.event.update", target=event, changes=changed, meta=meta)
+    return event
+
+
+@transaction.atomic
+def event_delete(*, event: CorporateEvent, actor=None, meta=NO_REQUEST) -> None:
+    """Delete an event and replay its holders. Refused (400) if a later sale depended on it."""
+    event = CorporateEvent.objects.select_for_update().select_related("asset").get(pk=event.pk)
+    assets, day, kind, asset = _affected_assets(event), event.event_date, event.kind, event.asset
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="portfolio.event.delete",
+            target=event,
+            changes={k: [v, None] for k, v in _snapshot(event).items()},
+            meta=meta,
+        )
+    event.delete()
+    if kind == CorporateEventKind.DESLISTAGEM:
+        _sync_delisting(asset)
+    if kind in POSITION_EVENT_KINDS:
+        _replay_holders(assets, day)
+    invalidation.everyone_changed()
