@@ -363,6 +363,82 @@ ALLOW_DEMO_SEED = env.bool("ALLOW_DEMO_SEED", default=True)
 
 # --- quotes ------------------------------------------------------------------
 
+# Market data (docs/quotes.md lists every variable). Real providers are contacted only in
+# live mode; development and tests default to the offline provider reading fixtures/quotes/.
+QUOTES_MODE = env.str("QUOTES_MODE", default="offline" if _DEV_ONLY else "live")
+if QUOTES_MODE not in ("live", "offline"):
+    raise ImproperlyConfigured("QUOTES_MODE must be 'live' or 'offline'.")
+# Refuse any provider URL that is not on loopback (a safety net for tests and benches).
+QUOTES_LOOPBACK_ONLY = env.bool("QUOTES_LOOPBACK_ONLY", default=TESTING)
+QUOTES_OFFLINE_DIR = Path(env.str("QUOTES_OFFLINE_DIR", default=str(FIXTURES_DIR / "quotes")))
+QUOTES_HTTP_TIMEOUT = env.float("QUOTES_HTTP_TIMEOUT", default=5.0)
+QUOTES_HTTP_CONNECT_TIMEOUT = env.float("QUOTES_HTTP_CONNECT_TIMEOUT", default=2.0)
+QUOTES_MAX_WORKERS = env.int("QUOTES_MAX_WORKERS", default=8)
+
+# name: (default base URL, env var of the key, default rate limit, default batch size)
+_QUOTES_PROVIDER_DEFAULTS = {
+    "brapi": ("https://brapi.dev/api", "BRAPI_API_KEY", "500/day", 10),
+    "yahoo": ("https://query1.finance.yahoo.com", "", "60/min", 20),
+    "alphavantage": ("https://www.alphavantage.co", "ALPHA_VANTAGE_API_KEY", "25/day", 1),
+    "finnhub": ("https://finnhub.io/api/v1", "FINNHUB_API_KEY", "60/min", 1),
+    "twelvedata": ("https://api.twelvedata.com", "TWELVE_DATA_API_KEY", "8/min", 8),
+    "hgbrasil": ("https://api.hgbrasil.com", "HGFINANCE_API_KEY", "10/min", 5),
+    "bcb": ("https://api.bcb.gov.br", "", "60/min", 1),
+}
+QUOTES_PROVIDERS = {
+    name: {
+        "base_url": env.str(f"QUOTES_{name.upper()}_URL", default=url),
+        "api_key": env.str(key_env, default="") if key_env else "",
+        "timeout": env.float(f"QUOTES_{name.upper()}_TIMEOUT", default=QUOTES_HTTP_TIMEOUT),
+        "rate_limit": env.str(f"QUOTES_{name.upper()}_RATE_LIMIT", default=rate),
+        "batch_size": env.int(f"QUOTES_{name.upper()}_BATCH_SIZE", default=batch),
+    }
+    for name, (url, key_env, rate, batch) in _QUOTES_PROVIDER_DEFAULTS.items()
+}
+QUOTES_PROVIDERS["bcb"]["olinda_url"] = env.str("QUOTES_BCB_OLINDA_URL", default="https://olinda.bcb.gov.br")
+QUOTES_PROVIDERS["offline"] = {"base_url": "", "api_key": "", "timeout": 0, "rate_limit": "", "batch_size": 500}
+
+# Provider chain per market (first answer wins, the rest are fallbacks). Offline mode: offline only.
+QUOTES_CHAINS = {
+    "BR": env.list("QUOTES_CHAIN_BR", default=["brapi", "yahoo", "hgbrasil", "twelvedata"]),
+    "US": env.list("QUOTES_CHAIN_US", default=["finnhub", "alphavantage", "twelvedata", "yahoo"]),
+    "EU": env.list("QUOTES_CHAIN_EU", default=["finnhub", "alphavantage", "twelvedata", "yahoo"]),
+    "ASIA": env.list("QUOTES_CHAIN_ASIA", default=["twelvedata", "yahoo"]),
+    "GLOBAL": env.list("QUOTES_CHAIN_CRYPTO", default=["brapi", "yahoo", "twelvedata"]),
+    "FX": env.list("QUOTES_CHAIN_FX", default=["bcb", "yahoo", "twelvedata", "alphavantage"]),
+    "SERIES": env.list("QUOTES_CHAIN_SERIES", default=["bcb"]),
+    "LOOKUP": env.list("QUOTES_CHAIN_LOOKUP", default=["brapi", "yahoo", "finnhub", "twelvedata"]),
+}
+
+# Shared state (token buckets, circuit breakers, live-price fan-out). Without Redis each
+# process keeps its own (documented degradation).
+QUOTES_REDIS_URL = env.str("QUOTES_REDIS_URL", default=REDIS_URL)
+QUOTES_REDIS_PREFIX = env.str("QUOTES_REDIS_PREFIX", default="exitus:quotes:")
+QUOTES_RATE_LIMIT_MAX_WAIT = env.float("QUOTES_RATE_LIMIT_MAX_WAIT", default=1.0)
+QUOTES_CIRCUIT_FAILURES = env.int("QUOTES_CIRCUIT_FAILURES", default=5)
+QUOTES_CIRCUIT_COOLDOWN = env.int("QUOTES_CIRCUIT_COOLDOWN", default=60)
+
+# Cache lifetimes (seconds). Closed markets keep a quote until the next open (capped).
+QUOTES_CACHE_TTL_OPEN = env.int("QUOTES_CACHE_TTL_OPEN", default=300)
+QUOTES_CACHE_TTL_CRYPTO = env.int("QUOTES_CACHE_TTL_CRYPTO", default=120)
+QUOTES_CACHE_TTL_MAX = env.int("QUOTES_CACHE_TTL_MAX", default=7 * 24 * 3600)
+
+QUOTES_FX_PAIRS = env.list("QUOTES_FX_PAIRS", default=["USD-BRL", "EUR-BRL"])
+QUOTES_FX_LOOKBACK_DAYS = env.int("QUOTES_FX_LOOKBACK_DAYS", default=10)
+QUOTES_BACKFILL_DAYS = env.int("QUOTES_BACKFILL_DAYS", default=365)
+QUOTES_BATCH_MAX_TICKERS = env.int("QUOTES_BATCH_MAX_TICKERS", default=100)
+QUOTES_ANOMALY_THRESHOLD = env.float("QUOTES_ANOMALY_THRESHOLD", default=20.0)
+QUOTES_ANOMALY_EVENT_WINDOW_DAYS = env.int("QUOTES_ANOMALY_EVENT_WINDOW_DAYS", default=5)
+QUOTES_ATTEMPT_RETENTION_DAYS = env.int("QUOTES_ATTEMPT_RETENTION_DAYS", default=7)
+
+# Live prices (SSE): heartbeat, database polling interval without Redis, connection lifetime.
+QUOTES_SSE_HEARTBEAT = env.float("QUOTES_SSE_HEARTBEAT", default=15.0)
+QUOTES_SSE_POLL_INTERVAL = env.float("QUOTES_SSE_POLL_INTERVAL", default=2.0)
+QUOTES_SSE_MAX_SECONDS = env.float("QUOTES_SSE_MAX_SECONDS", default=300.0)
+
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["quotes_refresh"] = env.str("THROTTLE_QUOTES_REFRESH", default="30/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["quotes_lookup"] = env.str("THROTTLE_QUOTES_LOOKUP", default="30/min")
+
 # --- billing_rpa -------------------------------------------------------------
 
 # --- scheduling --------------------------------------------------------------
