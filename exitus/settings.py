@@ -361,6 +361,26 @@ ALLOW_DEMO_SEED = env.bool("ALLOW_DEMO_SEED", default=True)
 
 # --- portfolio ---------------------------------------------------------------
 
+# Dashboards are cached per owner/portfolio and invalidated by every write; quotes change
+# outside the app, so this TTL bounds how stale a cached valuation may be (0 disables the cache).
+PORTFOLIO_DASHBOARD_CACHE_SECONDS = env.int("PORTFOLIO_DASHBOARD_CACHE_SECONDS", default=30)
+# Imports: the largest file and the most rows accepted in one go.
+PORTFOLIO_IMPORT_MAX_BYTES = env.int("PORTFOLIO_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+PORTFOLIO_IMPORT_MAX_ROWS = env.int("PORTFOLIO_IMPORT_MAX_ROWS", default=200_000)
+# B3 fees filled in on imported trades that have none (fractions of the traded value, pessoa física).
+PORTFOLIO_B3_EMOLUMENTS_RATE = env.str("PORTFOLIO_B3_EMOLUMENTS_RATE", default="0.00005")
+PORTFOLIO_B3_SETTLEMENT_RATE = env.str("PORTFOLIO_B3_SETTLEMENT_RATE", default="0.00025")
+# OpenAPI: the portfolio models have several choice fields named "kind"; give each enum its own name.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "BrokerKindEnum": "portfolio.choices.BrokerKind",
+        "TransactionKindEnum": "portfolio.choices.TransactionKind",
+        "CorporateEventKindEnum": "portfolio.choices.CorporateEventKind",
+        "DividendKindEnum": "portfolio.choices.DividendKind",
+        "CashKindEnum": "portfolio.choices.CashKind",
+    }
+)
+
 # analytics/tax
 # Benchmarks read from price history: the first ticker (``TICKER`` or ``TICKER:MARKET``) with bars wins.
 ANALYTICS_BENCHMARK_TICKERS = {

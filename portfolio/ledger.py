@@ -38,7 +38,7 @@ def quantity(value) -> Decimal:
     return Decimal(value).quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP)
 
 
-class InsufficientQuantity(Exception):  # noqa: N818 - a domain outcome, not a programming error
+class InsufficientQuantity(Exception):
     """A disposal asks for more than the position holds at that moment."""
 
     def __init__(self, *, requested, available):

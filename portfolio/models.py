@@ -355,9 +355,7 @@ class PositionEntry(models.Model):
     ORDER_EVENT = 0
     ORDER_TRADE = 1
 
-    position = models.ForeignKey(
-        Position, verbose_name=_("posição"), on_delete=models.CASCADE, related_name="entries"
-    )
+    position = models.ForeignKey(Position, verbose_name=_("posição"), on_delete=models.CASCADE, related_name="entries")
     at = models.DateTimeField(_("momento"))
     order = models.PositiveSmallIntegerField(_("ordem no instante"))
     ref_id = models.BigIntegerField(_("id da origem"))

@@ -1,6 +1,23 @@
-"""Reads on portfolio data. Other apps use these instead of querying portfolio models directly."""
+"""Reads on portfolio data. Other apps use these instead of querying portfolio models directly.
 
-from .models import Position
+Market data (quotes, FX) is read only through ``quotes.selectors``.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from . import invalidation, ledger
+from .choices import AssetClass, AssetType, CashKind, Market
+from .models import CashMovement, DividendReceipt, Portfolio, Position, PositionEntry
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
 
 
 def held_asset_ids():
@@ -11,3 +28,302 @@ def held_asset_ids():
 def held_asset_ids_for(*, owner):
     """Ids of the assets one user currently holds (their live-price stream)."""
     return set(Position.objects.filter(owner=owner, quantity__gt=0).values_list("asset_id", flat=True).distinct())
+
+
+# --- positions -----------------------------------------------------------------------------
+
+
+def position_list():
+    return Position.objects.select_related("asset", "broker", "portfolio")
+
+
+def consolidated_positions(positions):
+    """One row per asset over ``positions`` (a queryset): summed quantity, cost and realized P&L."""
+    return (
+        positions.values(
+            "asset_id",
+            "asset__ticker",
+            "asset__name",
+            "asset__asset_type",
+            "asset__asset_class",
+            "asset__market",
+            "asset__currency",
+        )
+        .annotate(
+            quantity=Sum("quantity"),
+            cost_basis=Sum("cost_basis"),
+            cost_basis_brl=Sum("cost_basis_brl"),
+            realized_pnl=Sum("realized_pnl"),
+            realized_pnl_brl=Sum("realized_pnl_brl"),
+        )
+        .order_by("asset__ticker")
+    )
+
+
+def quantity_held_at(*, position_ids, moment):
+    """``{position_id: quantity}`` at ``moment`` (point in time, from the ledger), one query."""
+    last = (
+        PositionEntry.objects.filter(position=OuterRef("pk"), at__lt=moment)
+        .order_by("-at", "-order", "-ref_id")
+        .values("quantity")[:1]
+    )
+    rows = Position.objects.filter(pk__in=list(position_ids)).annotate(held=Subquery(last)).values_list("pk", "held")
+    return {pk: held or ZERO for pk, held in rows}
+
+
+# --- cash ----------------------------------------------------------------------------------
+
+
+def cash_balances(*, owner_id, broker_id=None, portfolio_id=None):
+    """``[{"broker_id", "currency", "balance"}]``: each broker's cash per currency (transfers counted at both ends)."""
+    scope = Q(owner_id=owner_id)
+    if portfolio_id is not None:
+        scope &= Q(portfolio_id=portfolio_id)
+    own = CashMovement.objects.filter(scope)
+    incoming = CashMovement.objects.filter(scope, kind=CashKind.TRANSFERENCIA, destination_broker__isnull=False)
+    if broker_id is not None:
+        own, incoming = own.filter(broker_id=broker_id), incoming.filter(destination_broker_id=broker_id)
+    totals = defaultdict(lambda: ZERO)
+    for row in own.values("broker_id", "currency").annotate(total=Sum("amount")).order_by():
+        totals[(row["broker_id"], row["currency"])] += row["total"]
+    for row in incoming.values("destination_broker_id", "currency").annotate(total=Sum("amount")).order_by():
+        totals[(row["destination_broker_id"], row["currency"])] -= row["total"]
+    return [
+        {"broker_id": broker, "currency": currency, "balance": ledger.money(total)}
+        for (broker, currency), total in sorted(totals.items())
+    ]
+
+
+# --- dashboard -----------------------------------------------------------------------------
+
+
+def _fmt(value: Decimal | None, places: str = "0.01") -> str | None:
+    if value is None:
+        return None
+    return str(value.quantize(Decimal(places)))
+
+
+def _pct(part: Decimal, whole: Decimal) -> str:
+    return _fmt(part * HUNDRED / whole) if whole else "0.00"
+
+
+def dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int = 10, use_cache: bool = True) -> dict:
+    """The investor's dashboard, in BRL: cached per owner/portfolio and invalidated by every write.
+
+    Cached for at most ``PORTFOLIO_DASHBOARD_CACHE_SECONDS`` (quotes change outside this app).
+    """
+    ttl = settings.PORTFOLIO_DASHBOARD_CACHE_SECONDS
+    if not use_cache or ttl <= 0:
+        return compute_dashboard(owner_id=owner_id, portfolio=portfolio, top=top)
+    global_version, owner_version = invalidation.versions(owner_id)
+    scope = portfolio.pk if portfolio else "all"
+    key = f"portfolio:dash:{global_version}:{owner_version}:{owner_id}:{scope}:{top}"
+    data = cache.get(key)
+    if data is None:
+        data = compute_dashboard(owner_id=owner_id, portfolio=portfolio, top=top)
+        cache.set(key, data, ttl)
+    return data
+
+
+def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int = 10) -> dict:
+    from quotes.selectors import latest_fx_rates, latest_quotes
+
+    now = timezone.now()
+    positions = Position.objects.filter(owner_id=owner_id)
+    if portfolio is not None:
+        positions = positions.filter(portfolio=portfolio)
+    rows = list(
+        positions.values(
+            "asset_id",
+            "asset__ticker",
+            "asset__name",
+            "asset__asset_type",
+            "asset__asset_class",
+            "asset__market",
+            "asset__currency",
+            "asset__delisted",
+            "broker_id",
+            "broker__name",
+        )
+        .annotate(
+            qty=Sum("quantity"),
+            cost=Sum("cost_basis"),
+            cost_brl=Sum("cost_basis_brl"),
+            realized_brl=Sum("realized_pnl_brl"),
+        )
+        .order_by()
+    )
+    open_rows = [r for r in rows if r["qty"] > 0]
+    quotes = latest_quotes(asset_ids={r["asset_id"] for r in open_rows})
+    currencies = {r["asset__currency"] for r in open_rows} | {q.currency for q in quotes.values()}
+    cash_rows = list(
+        CashMovement.objects.filter(owner_id=owner_id, **({"portfolio": portfolio} if portfolio else {}))
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    currencies |= {row["currency"] for row in cash_rows}
+    fx = {"BRL": Decimal("1"), **latest_fx_rates(currencies=currencies - {"BRL"})}
+
+    buckets = {
+        name: defaultdict(lambda: ZERO) for name in ("asset_class", "asset_type", "market", "currency", "broker")
+    }
+    labels = {"broker": {}}
+    by_asset: dict = {}
+    total_value = total_cost = ZERO
+    realized = sum((r["realized_brl"] for r in rows), ZERO)
+    unpriced, missing_fx, stamps = [], set(), []
+    for r in open_rows:
+        quote = quotes.get(r["asset_id"])
+        if quote is not None:
+            currency, value = quote.currency, r["qty"] * quote.price
+            stamps.append(quote.market_time)
+        else:
+            currency, value = r["asset__currency"], r["cost"]
+        rate = fx.get(currency)
+        if rate is None:
+            missing_fx.add(currency)
+            value_brl = r["cost_brl"]
+        else:
+            value_brl = ledger.money(value * rate)
+        total_value += value_brl
+        total_cost += r["cost_brl"]
+        buckets["asset_class"][r["asset__asset_class"]] += value_brl
+        buckets["asset_type"][r["asset__asset_type"]] += value_brl
+        buckets["market"][r["asset__market"]] += value_brl
+        buckets["currency"][r["asset__currency"]] += value_brl
+        buckets["broker"][r["broker_id"]] += value_brl
+        labels["broker"][r["broker_id"]] = r["broker__name"]
+        item = by_asset.setdefault(
+            r["asset_id"],
+            {
+                "asset_id": r["asset_id"],
+                "ticker": r["asset__ticker"],
+                "name": r["asset__name"],
+                "asset_type": r["asset__asset_type"],
+                "asset_class": r["asset__asset_class"],
+                "currency": r["asset__currency"],
+                "quantity": ZERO,
+                "cost": ZERO,
+                "cost_brl": ZERO,
+                "value_brl": ZERO,
+                "price": quote.price if quote else None,
+                "priced": quote is not None,
+                "delisted": r["asset__delisted"],
+                "quote_time": quote.market_time if quote else None,
+            },
+        )
+        item["quantity"] += r["qty"]
+        item["cost"] += r["cost"]
+        item["cost_brl"] += r["cost_brl"]
+        item["value_brl"] += value_brl
+        if quote is None and r["asset__ticker"] not in unpriced:
+            unpriced.append(r["asset__ticker"])
+
+    receipts = DividendReceipt.objects.filter(
+        owner_id=owner_id,
+        paid=True,
+        dividend__payment_date__gt=timezone.localdate() - timedelta(days=365),
+        dividend__payment_date__lte=timezone.localdate(),
+    )
+    if portfolio is not None:
+        receipts = receipts.filter(position__portfolio=portfolio)
+    dividends_12m = ledger.money(
+        receipts.aggregate(total=Sum(ExpressionWrapper(F("net_amount") * F("fx_rate"), output_field=DecimalField())))[
+            "total"
+        ]
+        or ZERO
+    )
+    cash_brl = ZERO
+    for row in cash_rows:
+        cash_brl += row["total"] * fx.get(row["currency"], ZERO)
+        if row["currency"] not in fx:
+            missing_fx.add(row["currency"])
+
+    top_items = sorted(by_asset.values(), key=lambda i: (-i["value_brl"], i["ticker"]))[:top]
+    unrealized = total_value - total_cost
+    result = {
+        "scope": {"owner": owner_id, "portfolio": portfolio.pk if portfolio else None},
+        "currency": "BRL",
+        "generated_at": now.isoformat(),
+        "totals": {
+            "market_value": _fmt(total_value),
+            "cost": _fmt(total_cost),
+            "unrealized_pnl": _fmt(unrealized),
+            "unrealized_pnl_pct": _pct(unrealized, total_cost),
+            "realized_pnl": _fmt(ledger.money(realized)),
+            "dividends_12m": _fmt(dividends_12m),
+            "cash": _fmt(ledger.money(cash_brl)),
+            "positions": len(open_rows),
+            "assets": len(by_asset),
+        },
+        "allocation": {
+            "by_class": _allocation(buckets["asset_class"], total_value, dict(AssetClass.choices)),
+            "by_type": _allocation(buckets["asset_type"], total_value, dict(AssetType.choices)),
+            "by_market": _allocation(buckets["market"], total_value, dict(Market.choices)),
+            "by_currency": _allocation(buckets["currency"], total_value, {}),
+            "by_broker": _allocation(buckets["broker"], total_value, labels["broker"]),
+        },
+        "top_positions": [_top_item(item, total_value, now) for item in top_items],
+        "quotes": {
+            "priced": len(open_rows) - sum(1 for r in open_rows if r["asset_id"] not in quotes),
+            "unpriced": len(unpriced),
+            "unpriced_tickers": sorted(unpriced),
+            "oldest": min(stamps).isoformat() if stamps else None,
+            "newest": max(stamps).isoformat() if stamps else None,
+            "oldest_age_seconds": int((now - min(stamps)).total_seconds()) if stamps else None,
+            "newest_age_seconds": int((now - max(stamps)).total_seconds()) if stamps else None,
+        },
+        "fx": {currency: str(rate.normalize()) for currency, rate in sorted(fx.items()) if currency != "BRL"},
+        "missing_fx": sorted(missing_fx),
+        "target_allocation": _target(portfolio, buckets["asset_class"], total_value) if portfolio else [],
+    }
+    return result
+
+
+def _allocation(bucket: dict, total: Decimal, names: dict) -> list:
+    return [
+        {"key": str(key), "label": str(names.get(key, key)), "value": _fmt(value), "weight": _pct(value, total)}
+        for key, value in sorted(bucket.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    ]
+
+
+def _top_item(item: dict, total: Decimal, now) -> dict:
+    quantity = item["quantity"]
+    return {
+        "asset_id": item["asset_id"],
+        "ticker": item["ticker"],
+        "name": item["name"],
+        "asset_type": item["asset_type"],
+        "asset_class": item["asset_class"],
+        "currency": item["currency"],
+        "quantity": str(quantity.normalize()),
+        "average_cost": _fmt(item["cost"] / quantity, "0.00000001") if quantity else "0",
+        "price": _fmt(item["price"], "0.00000001"),
+        "market_value": _fmt(item["value_brl"]),
+        "cost": _fmt(item["cost_brl"]),
+        "unrealized_pnl": _fmt(item["value_brl"] - item["cost_brl"]),
+        "weight": _pct(item["value_brl"], total),
+        "priced": item["priced"],
+        "delisted": item["delisted"],
+        "quote_age_seconds": int((now - item["quote_time"]).total_seconds()) if item["quote_time"] else None,
+    }
+
+
+def _target(portfolio: Portfolio, by_class: dict, total: Decimal) -> list:
+    target = portfolio.target_allocation or {}
+    keys = sorted(set(target) | {str(k) for k in by_class})
+    rows = []
+    for key in keys:
+        wanted = Decimal(str(target.get(key, 0)))
+        actual = by_class.get(key, ZERO) * HUNDRED / total if total else ZERO
+        rows.append(
+            {
+                "key": key,
+                "label": str(dict(AssetClass.choices).get(key, key)),
+                "target_pct": _fmt(wanted),
+                "actual_pct": _fmt(actual),
+                "difference_pct": _fmt(actual - wanted),
+            }
+        )
+    return rows

@@ -8,103 +8,229 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portfolio', '0001_initial'),
+        ("portfolio", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PositionEntry',
+            name="PositionEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='momento')),
-                ('order', models.PositiveSmallIntegerField(verbose_name='ordem no instante')),
-                ('ref_id', models.BigIntegerField(verbose_name='id da origem')),
-                ('quantity_delta', models.DecimalField(decimal_places=10, max_digits=28, verbose_name='variação da quantidade')),
-                ('cost_basis_delta', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='variação do custo')),
-                ('cost_basis_brl_delta', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='variação do custo (BRL)')),
-                ('realized_pnl_delta', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='resultado realizado na operação')),
-                ('realized_pnl_brl_delta', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='resultado realizado na operação (BRL)')),
-                ('quantity', models.DecimalField(decimal_places=10, max_digits=28, verbose_name='quantidade após')),
-                ('average_cost', models.DecimalField(decimal_places=8, max_digits=24, verbose_name='preço médio após')),
-                ('cost_basis', models.DecimalField(decimal_places=2, max_digits=20, verbose_name='custo total após')),
-                ('cost_basis_brl', models.DecimalField(decimal_places=2, max_digits=20, verbose_name='custo total após (BRL)')),
-                ('realized_pnl', models.DecimalField(decimal_places=2, max_digits=20, verbose_name='resultado realizado acumulado')),
-                ('realized_pnl_brl', models.DecimalField(decimal_places=2, max_digits=20, verbose_name='resultado realizado acumulado (BRL)')),
-                ('first_trade_date', models.DateTimeField(blank=True, null=True, verbose_name='primeira operação')),
-                ('last_trade_date', models.DateTimeField(blank=True, null=True, verbose_name='última operação')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(verbose_name="momento")),
+                ("order", models.PositiveSmallIntegerField(verbose_name="ordem no instante")),
+                ("ref_id", models.BigIntegerField(verbose_name="id da origem")),
+                (
+                    "quantity_delta",
+                    models.DecimalField(decimal_places=10, max_digits=28, verbose_name="variação da quantidade"),
+                ),
+                (
+                    "cost_basis_delta",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="variação do custo"
+                    ),
+                ),
+                (
+                    "cost_basis_brl_delta",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="variação do custo (BRL)"
+                    ),
+                ),
+                (
+                    "realized_pnl_delta",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        max_digits=20,
+                        verbose_name="resultado realizado na operação",
+                    ),
+                ),
+                (
+                    "realized_pnl_brl_delta",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        max_digits=20,
+                        verbose_name="resultado realizado na operação (BRL)",
+                    ),
+                ),
+                ("quantity", models.DecimalField(decimal_places=10, max_digits=28, verbose_name="quantidade após")),
+                ("average_cost", models.DecimalField(decimal_places=8, max_digits=24, verbose_name="preço médio após")),
+                ("cost_basis", models.DecimalField(decimal_places=2, max_digits=20, verbose_name="custo total após")),
+                (
+                    "cost_basis_brl",
+                    models.DecimalField(decimal_places=2, max_digits=20, verbose_name="custo total após (BRL)"),
+                ),
+                (
+                    "realized_pnl",
+                    models.DecimalField(decimal_places=2, max_digits=20, verbose_name="resultado realizado acumulado"),
+                ),
+                (
+                    "realized_pnl_brl",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=20, verbose_name="resultado realizado acumulado (BRL)"
+                    ),
+                ),
+                ("first_trade_date", models.DateTimeField(blank=True, null=True, verbose_name="primeira operação")),
+                ("last_trade_date", models.DateTimeField(blank=True, null=True, verbose_name="última operação")),
             ],
             options={
-                'verbose_name': 'lançamento de posição',
-                'verbose_name_plural': 'lançamentos de posição',
-                'ordering': ['position_id', 'at', 'order', 'ref_id'],
+                "verbose_name": "lançamento de posição",
+                "verbose_name_plural": "lançamentos de posição",
+                "ordering": ["position_id", "at", "order", "ref_id"],
             },
         ),
         migrations.AddField(
-            model_name='asset',
-            name='needs_review',
-            field=models.BooleanField(db_index=True, default=False, verbose_name='revisar cadastro'),
+            model_name="asset",
+            name="needs_review",
+            field=models.BooleanField(db_index=True, default=False, verbose_name="revisar cadastro"),
         ),
         migrations.AddField(
-            model_name='asset',
-            name='review_note',
-            field=models.CharField(blank=True, max_length=255, verbose_name='motivo da revisão'),
+            model_name="asset",
+            name="review_note",
+            field=models.CharField(blank=True, max_length=255, verbose_name="motivo da revisão"),
         ),
         migrations.AddIndex(
-            model_name='position',
-            index=models.Index(fields=['asset', 'quantity'], name='position_asset_qty'),
+            model_name="position",
+            index=models.Index(fields=["asset", "quantity"], name="position_asset_qty"),
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=models.Index(fields=['owner', 'trade_date'], name='tx_owner_date'),
+            model_name="transaction",
+            index=models.Index(fields=["owner", "trade_date"], name="tx_owner_date"),
         ),
         migrations.AddConstraint(
-            model_name='position',
-            constraint=models.CheckConstraint(condition=models.Q(('cost_basis__gte', 0)), name='position_cost_not_negative'),
+            model_name="position",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cost_basis__gte", 0)), name="position_cost_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_price__gt', 0)), name='tx_price_positive'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(condition=models.Q(("unit_price__gt", 0)), name="tx_price_positive"),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['compra', 'subscricao']), ('net_amount__gt', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('gross_amount'), '+', models.F('total_costs')), '-', models.Value(Decimal('0.005')))), ('net_amount__lt', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('gross_amount'), '+', models.F('total_costs')), '+', models.Value(Decimal('0.005'))))), models.Q(('kind__in', ['venda', 'amortizacao']), ('net_amount__gt', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('gross_amount'), '-', models.F('total_costs')), '-', models.Value(Decimal('0.005')))), ('net_amount__lt', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('gross_amount'), '-', models.F('total_costs')), '+', models.Value(Decimal('0.005'))))), _connector='OR'), name='tx_totals_consistent'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("kind__in", ["compra", "subscricao"]),
+                        (
+                            "net_amount__gt",
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("gross_amount"), "+", models.F("total_costs")
+                                ),
+                                "-",
+                                models.Value(Decimal("0.005")),
+                            ),
+                        ),
+                        (
+                            "net_amount__lt",
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("gross_amount"), "+", models.F("total_costs")
+                                ),
+                                "+",
+                                models.Value(Decimal("0.005")),
+                            ),
+                        ),
+                    ),
+                    models.Q(
+                        ("kind__in", ["venda", "amortizacao"]),
+                        (
+                            "net_amount__gt",
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("gross_amount"), "-", models.F("total_costs")
+                                ),
+                                "-",
+                                models.Value(Decimal("0.005")),
+                            ),
+                        ),
+                        (
+                            "net_amount__lt",
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("gross_amount"), "-", models.F("total_costs")
+                                ),
+                                "+",
+                                models.Value(Decimal("0.005")),
+                            ),
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="tx_totals_consistent",
+            ),
         ),
         migrations.AddField(
-            model_name='positionentry',
-            name='event',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portfolio.corporateevent', verbose_name='evento'),
+            model_name="positionentry",
+            name="event",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="portfolio.corporateevent",
+                verbose_name="evento",
+            ),
         ),
         migrations.AddField(
-            model_name='positionentry',
-            name='position',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='portfolio.position', verbose_name='posição'),
+            model_name="positionentry",
+            name="position",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="entries",
+                to="portfolio.position",
+                verbose_name="posição",
+            ),
         ),
         migrations.AddField(
-            model_name='positionentry',
-            name='transaction',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portfolio.transaction', verbose_name='transação'),
+            model_name="positionentry",
+            name="transaction",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="portfolio.transaction",
+                verbose_name="transação",
+            ),
         ),
         migrations.AddIndex(
-            model_name='positionentry',
-            index=models.Index(fields=['position', 'at', 'order', 'ref_id'], name='entry_position_order'),
+            model_name="positionentry",
+            index=models.Index(fields=["position", "at", "order", "ref_id"], name="entry_position_order"),
         ),
         migrations.AddConstraint(
-            model_name='positionentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('transaction__isnull', False)), fields=('position', 'transaction'), name='entry_unique_tx'),
+            model_name="positionentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("transaction__isnull", False)),
+                fields=("position", "transaction"),
+                name="entry_unique_tx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='positionentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('event__isnull', False)), fields=('position', 'event'), name='entry_unique_event'),
+            model_name="positionentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("event__isnull", False)), fields=("position", "event"), name="entry_unique_event"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='positionentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('transaction__isnull', False), ('event__isnull', True)), models.Q(('transaction__isnull', True), ('event__isnull', False)), _connector='OR'), name='entry_one_source'),
+            model_name="positionentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("transaction__isnull", False), ("event__isnull", True)),
+                    models.Q(("transaction__isnull", True), ("event__isnull", False)),
+                    _connector="OR",
+                ),
+                name="entry_one_source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='positionentry',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 0)), name='entry_quantity_not_negative'),
+            model_name="positionentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 0)), name="entry_quantity_not_negative"
+            ),
         ),
     ]

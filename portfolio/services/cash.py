@@ -14,11 +14,10 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_record, diff
 
-from .. import ledger
+from .. import invalidation, ledger
 from ..choices import CASH_OUTFLOW_KINDS, CashKind
 from ..dates import as_moment
 from ..models import CashMovement
-from . import invalidation
 
 MANUAL_KINDS = (
     CashKind.DEPOSITO,

@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_record, diff
 
+from .. import invalidation
 from ..choices import DEFAULT_CLASS_BY_TYPE, AssetType
 from ..models import Asset, Broker, Portfolio, Position, Transaction
-from . import invalidation
 
 
 def _plain(value):
@@ -57,7 +57,7 @@ def _delete(instance, *, action: str, actor, meta) -> None:
 def broker_save(*, broker: Broker | None = None, data: dict, actor=None, meta=NO_REQUEST) -> Broker:
     data = dict(data)
     for key in ("country", "default_currency"):
-        if key in data and data[key]:
+        if data.get(key):
             data[key] = data[key].upper()
     result = _save(broker or Broker(), data, action="portfolio.broker.save", actor=actor, meta=meta)
     invalidation.everyone_changed()
@@ -78,9 +78,9 @@ def asset_save(*, asset: Asset | None = None, data: dict, actor=None, meta=NO_RE
         data["ticker"] = data["ticker"].strip().upper()
     if data.get("currency"):
         data["currency"] = data["currency"].upper()
-    if asset is not None and "currency" in data and data["currency"] != asset.currency:
-        if Transaction.objects.filter(asset=asset).exists():
-            raise ValidationError({"currency": [_("O ativo já tem operações: a moeda não pode mudar.")]})
+    currency_changes = asset is not None and "currency" in data and data["currency"] != asset.currency
+    if currency_changes and Transaction.objects.filter(asset=asset).exists():
+        raise ValidationError({"currency": [_("O ativo já tem operações: a moeda não pode mudar.")]})
     if data.get("delisted") and not data.get("delisted_at") and not (asset and asset.delisted_at):
         raise ValidationError({"delisted_at": [_("Informe a data da deslistagem.")]})
     result = _save(asset or Asset(), data, action="portfolio.asset.save", actor=actor, meta=meta)

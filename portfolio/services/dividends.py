@@ -18,13 +18,21 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_record, diff
 
-from .. import ledger
+from .. import invalidation, ledger
 from ..choices import CashKind
 from ..dates import dividend_cutoff, local_date, midday
 from ..models import CashMovement, Dividend, DividendReceipt, Position, PositionEntry
-from . import invalidation
 
-DIVIDEND_FIELDS = ("asset", "kind", "value_per_share", "data_com", "payment_date", "withholding_rate", "currency", "notes")
+DIVIDEND_FIELDS = (
+    "asset",
+    "kind",
+    "value_per_share",
+    "data_com",
+    "payment_date",
+    "withholding_rate",
+    "currency",
+    "notes",
+)
 
 
 def _fx_for(dividend: Dividend) -> Decimal:

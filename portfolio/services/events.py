@@ -14,12 +14,23 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_record, diff
 
+from .. import invalidation
 from ..choices import POSITION_EVENT_KINDS, CorporateEventKind
 from ..dates import start_of_day
 from ..models import Asset, CorporateEvent, Position, Transaction
-from . import invalidation, positions
+from . import positions
 
-EVENT_FIELDS = ("asset", "kind", "event_date", "data_com", "ratio_from", "ratio_to", "assigned_cost", "new_asset", "notes")
+EVENT_FIELDS = (
+    "asset",
+    "kind",
+    "event_date",
+    "data_com",
+    "ratio_from",
+    "ratio_to",
+    "assigned_cost",
+    "new_asset",
+    "notes",
+)
 RATIO_KINDS = (CorporateEventKind.SPLIT, CorporateEventKind.GRUPAMENTO, CorporateEventKind.BONIFICACAO)
 
 

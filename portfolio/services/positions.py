@@ -16,16 +16,16 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from .. import ledger
+from .. import invalidation, ledger
 from ..choices import ACQUISITION_KINDS, CorporateEventKind, TransactionKind
 from ..dates import local_date, start_of_day
 from ..models import CorporateEvent, Dividend, Position, PositionEntry, Transaction
-from . import invalidation
 
 STATE_FIELDS = (
     "quantity",
@@ -125,7 +125,15 @@ def _entry(position, state, change, *, at, order, ref_id, transaction=None, even
     )
 
 
-def insufficient_error(tx: Transaction, exc: ledger.InsufficientQuantity) -> ValidationError:
+class InsufficientHoldings(ValidationError):
+    """A sale (or amortization) beyond what its position held at that moment; knows which trade."""
+
+    def __init__(self, message, *, transaction_id):
+        super().__init__({"quantity": [message]}, code="insufficient_quantity")
+        self.transaction_id = transaction_id
+
+
+def insufficient_error(tx: Transaction, exc: ledger.InsufficientQuantity) -> InsufficientHoldings:
     message = _(
         "Quantidade insuficiente: %(kind)s de %(qty)s %(ticker)s em %(date)s na %(broker)s, "
         "mas a posição nessa data era de %(available)s."
@@ -137,7 +145,7 @@ def insufficient_error(tx: Transaction, exc: ledger.InsufficientQuantity) -> Val
         "broker": tx.broker.name,
         "available": f"{exc.available.normalize():f}",
     }
-    return ValidationError({"quantity": [message]}, code="insufficient_quantity")
+    return InsufficientHoldings(message, transaction_id=tx.pk)
 
 
 # --- the incremental path ----------------------------------------------------------------
@@ -237,9 +245,7 @@ def replay(*, owner_id, asset_id, since: datetime | None, _depth=0, _seen=None) 
     if since is not None:
         stale = stale.filter(at__gte=since)
     stale.delete()
-    states = {
-        p.pk: state_of(start_entries[p.pk]) if p.pk in start_entries else ledger.State() for p in positions
-    }
+    states = {p.pk: state_of(start_entries[p.pk]) if p.pk in start_entries else ledger.State() for p in positions}
 
     events = events_moving_positions(asset_id).select_related("asset").order_by("event_date", "pk")
     if since is not None:
@@ -370,7 +376,8 @@ def rebuild(*, owner_id=None, asset_id=None, progress=None) -> int:
     seen: set = set()
     for done, (owner, asset) in enumerate(_sources_first(todo), start=1):
         if (owner, asset) not in seen:
-            replay(owner_id=owner, asset_id=asset, since=None, _seen=seen)
+            with transaction.atomic():  # one owner × asset at a time: short locks, steady progress
+                replay(owner_id=owner, asset_id=asset, since=None, _seen=seen)
         if progress:
             progress(done, len(todo))
     return len(todo)

@@ -135,7 +135,7 @@ def check_trade(data: TradeInput, *, now: datetime | None = None, events=None) -
     if not errors:
         _check_asset_dates(data, errors, events)
     if not errors:
-        gross, costs, net = totals(
+        _gross, _costs, net = totals(
             kind=data.kind,
             quantity=data.quantity,
             unit_price=data.unit_price,
@@ -216,10 +216,7 @@ def build(data: TradeInput, owner_id) -> Transaction:
 
 def cash_for(tx: Transaction) -> CashMovement | None:
     """The trade's own cash movement (unsaved): buys take money out, sales and amortizations bring it in."""
-    if tx.kind in ACQUISITION_KINDS:
-        amount = -tx.net_amount
-    else:
-        amount = tx.net_amount - tx.withheld_tax
+    amount = -tx.net_amount if tx.kind in ACQUISITION_KINDS else tx.net_amount - tx.withheld_tax
     if amount == 0:
         return None
     return CashMovement(

@@ -55,7 +55,7 @@ def moment(value) -> datetime:
     return timezone.make_aware(datetime.combine(date.fromisoformat(text), time(12)))
 
 
-def D(value) -> Decimal:  # noqa: N802 - reads like the literal it stands for
+def D(value) -> Decimal:
     return Decimal(str(value))
 
 

@@ -9,7 +9,7 @@ from portfolio import services
 from portfolio.choices import CashKind, Market
 from portfolio.models import CashMovement, DividendReceipt
 
-from .factories import D, AssetFactory, BrokerFactory, PortfolioFactory, trade
+from .factories import AssetFactory, BrokerFactory, D, PortfolioFactory, trade
 
 pytestmark = pytest.mark.django_db
 

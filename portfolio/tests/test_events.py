@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from portfolio import services
 from portfolio.models import Position, PositionEntry
 
-from .factories import D, AssetFactory, PortfolioFactory, trade
+from .factories import AssetFactory, D, PortfolioFactory, trade
 
 pytestmark = pytest.mark.django_db
 

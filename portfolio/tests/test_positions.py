@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from portfolio.choices import AssetType, CashKind, Market
 from portfolio.models import CashMovement, Position, PositionEntry, Transaction
 
-from .factories import D, AssetFactory, BrokerFactory, PortfolioFactory, trade
+from .factories import AssetFactory, BrokerFactory, D, PortfolioFactory, trade
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from accounts.tests.factories import UserFactory
 from portfolio import services
 from portfolio.models import CashMovement, DividendReceipt, Position, PositionEntry, Transaction
 
-from .factories import D, AssetFactory, BrokerFactory, PortfolioFactory, moment
+from .factories import AssetFactory, BrokerFactory, D, PortfolioFactory, moment
 
 START = date(2024, 1, 1)
 
@@ -54,7 +54,9 @@ def snapshot():
     entries = sorted(
         PositionEntry.objects.values_list("position_id", "at", "order", "ref_id", "quantity", "cost_basis")
     )
-    receipts = sorted(DividendReceipt.objects.values_list("dividend_id", "position_id", "quantity", "net_amount", "paid"))
+    receipts = sorted(
+        DividendReceipt.objects.values_list("dividend_id", "position_id", "quantity", "net_amount", "paid")
+    )
     cash = sorted(CashMovement.objects.values_list("kind", "amount", "transaction_id", "dividend_receipt_id"))
     return positions, entries, receipts, cash
 
@@ -88,7 +90,11 @@ def apply(operation, ctx):
     elif kind == "bonus":
         _, offset, (a, b), cost = operation
         services.event_create(
-            asset=ctx["assets"][0], kind="bonificacao", event_date=on(offset), ratio_from=D(a), ratio_to=D(b),
+            asset=ctx["assets"][0],
+            kind="bonificacao",
+            event_date=on(offset),
+            ratio_from=D(a),
+            ratio_to=D(b),
             assigned_cost=cost,
         )
     elif kind == "rename":
@@ -98,7 +104,10 @@ def apply(operation, ctx):
     elif kind == "dividend":
         _, offset, value = operation
         services.dividend_create(
-            asset=ctx["assets"][offset % 3], kind="dividendo", value_per_share=value / 100, data_com=on(offset),
+            asset=ctx["assets"][offset % 3],
+            kind="dividendo",
+            value_per_share=value / 100,
+            data_com=on(offset),
             payment_date=on(offset + 10),
         )
     elif kind == "edit":

@@ -1,0 +1,404 @@
+"""Portfolio API. Thin: parse input, call a service or a selector, shape the output.
+
+Scoping (who sees what) is in ``base.py``; rules are in ``portfolio.services``.
+"""
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from exitus.api.errors import as_drf_error
+
+from .. import exports, importers, selectors, services
+from ..filters import (
+    AssetFilter,
+    BrokerFilter,
+    CashMovementFilter,
+    CorporateEventFilter,
+    DividendFilter,
+    DividendReceiptFilter,
+    PortfolioFilter,
+    PositionFilter,
+    TransactionFilter,
+)
+from ..models import (
+    Asset,
+    Broker,
+    CashMovement,
+    CorporateEvent,
+    Dividend,
+    DividendReceipt,
+    Portfolio,
+    Position,
+    Transaction,
+)
+from . import serializers as s
+from .base import CatalogueViewSet, ExportMixin, OwnedViewSet, is_admin
+
+CRUD = (
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+)
+READ = (mixins.ListModelMixin, mixins.RetrieveModelMixin)
+
+
+class ServiceWritesMixin:
+    """Create/update/delete through service functions (``save_service(instance, data)``, ``delete_service``)."""
+
+    def save_service(self, instance, data):
+        raise NotImplementedError
+
+    def delete_service(self, instance):
+        raise NotImplementedError
+
+    def perform_create(self, serializer):
+        with as_drf_error():
+            serializer.instance = self.save_service(None, serializer.validated_data)
+
+    def perform_update(self, serializer):
+        with as_drf_error():
+            serializer.instance = self.save_service(serializer.instance, serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        with as_drf_error():
+            self.delete_service(instance)
+
+
+def owner_param():
+    return OpenApiParameter("owner", int, description=_("Só ADMIN: id do usuário cujos dados mostrar."))
+
+
+# --- catalogues ----------------------------------------------------------------------------
+
+
+@extend_schema_view(list=extend_schema(summary="Corretoras"))
+class BrokerViewSet(ServiceWritesMixin, *CRUD, CatalogueViewSet):
+    """Brokers and crypto exchanges (global: ADMIN edits). Cash balances are per user: ``{id}/balance/``."""
+
+    queryset = Broker.objects.all()
+    serializer_class = s.BrokerSerializer
+    filterset_class = BrokerFilter
+    ordering_fields = ["name", "country", "created_at"]
+    ordering = ["name"]
+
+    def save_service(self, instance, data):
+        return services.broker_save(broker=instance, data=data, actor=self.request.user, meta=self.meta())
+
+    def delete_service(self, instance):
+        services.broker_delete(broker=instance, actor=self.request.user, meta=self.meta())
+
+    @extend_schema(responses=s.BalanceSerializer(many=True), parameters=[owner_param()])
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def balance(self, request, pk=None):
+        """The requesting user's cash at this broker, per currency (derived from cash movements)."""
+        broker = self.get_object()
+        owner_id = request.user.pk
+        if is_admin(request.user) and request.query_params.get("owner", "").isdigit():
+            owner_id = int(request.query_params["owner"])
+        rows = selectors.cash_balances(owner_id=owner_id, broker_id=broker.pk)
+        return Response(s.BalanceSerializer(rows, many=True).data)
+
+
+class AssetViewSet(ServiceWritesMixin, *CRUD, CatalogueViewSet):
+    """Assets (global: ADMIN edits). Search by ticker/name; filter by type, class, market, delisted."""
+
+    queryset = Asset.objects.all()
+    serializer_class = s.AssetSerializer
+    filterset_class = AssetFilter
+    ordering_fields = ["ticker", "name", "asset_type", "market", "created_at"]
+    ordering = ["ticker"]
+
+    def save_service(self, instance, data):
+        return services.asset_save(asset=instance, data=data, actor=self.request.user, meta=self.meta())
+
+    def delete_service(self, instance):
+        services.asset_delete(asset=instance, actor=self.request.user, meta=self.meta())
+
+
+class CorporateEventViewSet(ServiceWritesMixin, *CRUD, CatalogueViewSet):
+    """Corporate events (global: ADMIN records). Positions of every holder are replayed from the event date."""
+
+    queryset = CorporateEvent.objects.select_related("asset", "new_asset")
+    serializer_class = s.CorporateEventSerializer
+    filterset_class = CorporateEventFilter
+    ordering_fields = ["event_date", "created_at"]
+    ordering = ["-event_date", "-id"]
+
+    def save_service(self, instance, data):
+        if instance is None:
+            return services.event_create(**data, actor=self.request.user, meta=self.meta())
+        return services.event_update(event=instance, **data, actor=self.request.user, meta=self.meta())
+
+    def delete_service(self, instance):
+        services.event_delete(event=instance, actor=self.request.user, meta=self.meta())
+
+
+class DividendViewSet(ServiceWritesMixin, *CRUD, CatalogueViewSet):
+    """Proventos announced per share (global: ADMIN records). Receipts per holder are computed."""
+
+    queryset = Dividend.objects.select_related("asset").annotate(receipts_count=Count("receipts"))
+    serializer_class = s.DividendSerializer
+    filterset_class = DividendFilter
+    ordering_fields = ["data_com", "payment_date", "created_at"]
+    ordering = ["-data_com", "-id"]
+
+    def save_service(self, instance, data):
+        if instance is None:
+            return services.dividend_create(**data, actor=self.request.user, meta=self.meta())
+        return services.dividend_update(dividend=instance, **data, actor=self.request.user, meta=self.meta())
+
+    def delete_service(self, instance):
+        services.dividend_delete(dividend=instance, actor=self.request.user, meta=self.meta())
+
+
+# --- investor data -------------------------------------------------------------------------
+
+
+class PortfolioViewSet(ServiceWritesMixin, *CRUD, OwnedViewSet):
+    """The user's portfolios (ADMIN: everyone's). ``{id}/dashboard/`` values one portfolio."""
+
+    serializer_class = s.PortfolioSerializer
+    filterset_class = PortfolioFilter
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
+
+    def base_queryset(self):
+        return Portfolio.objects.all()
+
+    def save_service(self, instance, data):
+        return services.portfolio_save(
+            portfolio=instance, owner=self.request.user, data=data, actor=self.request.user, meta=self.meta()
+        )
+
+    def delete_service(self, instance):
+        services.portfolio_delete(portfolio=instance, actor=self.request.user, meta=self.meta())
+
+    @extend_schema(
+        responses=s.DashboardSerializer,
+        parameters=[OpenApiParameter("top", int, description=_("Quantas maiores posições (padrão 10, máx. 50)."))],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def dashboard(self, request, pk=None):
+        """One portfolio, valued in BRL at the latest quotes and FX."""
+        portfolio = self.get_object()
+        data = selectors.dashboard(owner_id=portfolio.owner_id, portfolio=portfolio, top=top_param(request))
+        return Response(data)
+
+
+def top_param(request) -> int:
+    raw = request.query_params.get("top", "10")
+    if not raw.isdigit() or not 1 <= int(raw) <= 50:
+        raise ValidationError({"top": [_("Use um número entre 1 e 50.")]})
+    return int(raw)
+
+
+class DashboardView(APIView):
+    """All of the user's portfolios together (ADMIN: ``?owner=`` for someone else's)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=s.DashboardSerializer,
+        parameters=[owner_param(), OpenApiParameter("top", int, description=_("Quantas maiores posições."))],
+    )
+    def get(self, request):
+        owner_id = request.user.pk
+        if is_admin(request.user) and request.query_params.get("owner", "").isdigit():
+            owner_id = int(request.query_params["owner"])
+        return Response(selectors.dashboard(owner_id=owner_id, top=top_param(request)))
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.TransactionWriteSerializer, responses={201: s.TransactionSerializer}),
+    update=extend_schema(request=s.TransactionUpdateSerializer, responses=s.TransactionSerializer),
+    partial_update=extend_schema(request=s.TransactionUpdateSerializer, responses=s.TransactionSerializer),
+)
+class TransactionViewSet(ExportMixin, *CRUD, OwnedViewSet):
+    """Trades. Recording one updates its position incrementally; edits and deletions replay that asset."""
+
+    serializer_class = s.TransactionSerializer
+    filterset_class = TransactionFilter
+    ordering_fields = ["trade_date", "created_at", "quantity", "net_amount"]
+    ordering = ["-trade_date", "-id"]
+    export_columns = exports.TRANSACTION_COLUMNS
+    export_name = "transacoes"
+
+    def base_queryset(self):
+        return Transaction.objects.select_related("portfolio", "broker", "asset")
+
+    def create(self, request, *args, **kwargs):
+        serializer = s.TransactionWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with as_drf_error():
+            tx = services.transaction_create(
+                data=services.TradeInput(**serializer.validated_data), actor=request.user, meta=self.meta()
+            )
+        return Response(s.TransactionSerializer(tx).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        tx = self.get_object()
+        serializer = s.TransactionUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with as_drf_error():
+            tx = services.transaction_update(
+                tx=tx, changes=serializer.validated_data, actor=request.user, meta=self.meta()
+            )
+        return Response(s.TransactionSerializer(tx).data)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        with as_drf_error():
+            services.transaction_delete(tx=instance, actor=self.request.user, meta=self.meta())
+
+    @extend_schema(
+        request={"multipart/form-data": s.ImportRequestSerializer},
+        responses={200: s.ImportResultSerializer, 201: s.ImportResultSerializer, 400: s.ImportResultSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def import_file(self, request):
+        """Import a B3 negociação/movimentação file (XLSX/CSV) or a generic CSV.
+
+        ``dry_run`` (the default) answers with the preview: every row's status and error, the
+        assets and brokers that would be created. Without it the rows are imported all or nothing:
+        any error → 400 with the same report and nothing written. Re-importing creates nothing.
+        """
+        serializer = s.ImportRequestSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        upload = data["file"]
+        with as_drf_error():
+            report = importers.run(
+                content=upload.read(),
+                file_name=upload.name,
+                portfolio=data["portfolio"],
+                source=data["source"],
+                default_broker=data["broker"],
+                dry_run=data["dry_run"],
+                fill_b3_fees=data["fill_b3_fees"],
+                actor=request.user,
+                meta=self.meta(),
+            )
+        body = report.as_dict()
+        code = status.HTTP_400_BAD_REQUEST if report.errors and not data["dry_run"] else status.HTTP_200_OK
+        if not data["dry_run"] and not report.errors:
+            code = status.HTTP_201_CREATED
+        return Response(body, status=code)
+
+
+class PositionViewSet(ExportMixin, *READ, OwnedViewSet):
+    """Positions per portfolio × broker × asset (derived: read-only), with the latest quote."""
+
+    serializer_class = s.PositionSerializer
+    filterset_class = PositionFilter
+    ordering_fields = ["asset__ticker", "quantity", "cost_basis", "last_trade_date"]
+    ordering = ["portfolio_id", "asset__ticker", "id"]
+    export_columns = exports.POSITION_COLUMNS
+    export_name = "posicoes"
+
+    def base_queryset(self):
+        return Position.objects.select_related("asset", "broker", "portfolio")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context.setdefault("quotes", {})
+        return context
+
+    def _with_quotes(self, positions):
+        from quotes.selectors import latest_quotes
+
+        context = self.get_serializer_context()
+        context["quotes"] = latest_quotes(asset_ids={p.asset_id for p in positions})
+        return s.PositionSerializer(positions, many=True, context=context).data
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self._with_quotes(page))
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._with_quotes([self.get_object()])[0])
+
+    @extend_schema(responses=s.ConsolidatedPositionSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def consolidated(self, request):
+        """One row per asset across portfolios and brokers (the filters of the list apply)."""
+        rows = selectors.consolidated_positions(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.ConsolidatedPositionSerializer(page, many=True).data)
+
+
+class DividendReceiptViewSet(ExportMixin, *READ, OwnedViewSet):
+    """What the user received of each provento (computed from holdings on the data com)."""
+
+    serializer_class = s.DividendReceiptSerializer
+    filterset_class = DividendReceiptFilter
+    ordering_fields = ["dividend__data_com", "dividend__payment_date", "net_amount"]
+    ordering = ["-dividend__data_com", "-id"]
+    export_columns = exports.RECEIPT_COLUMNS
+    export_name = "proventos"
+
+    def base_queryset(self):
+        return DividendReceipt.objects.select_related("dividend__asset", "position__portfolio", "position__broker")
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.CashMovementWriteSerializer, responses={201: s.CashMovementSerializer}),
+    update=extend_schema(request=s.CashMovementUpdateSerializer, responses=s.CashMovementSerializer),
+    partial_update=extend_schema(request=s.CashMovementUpdateSerializer, responses=s.CashMovementSerializer),
+)
+class CashMovementViewSet(*CRUD, OwnedViewSet):
+    """Cash movements. Deposits, withdrawals, transfers, fees, taxes and adjustments are typed;
+    trade settlements and dividend credits are created by their trade/provento and read-only here."""
+
+    serializer_class = s.CashMovementSerializer
+    filterset_class = CashMovementFilter
+    ordering_fields = ["date", "amount", "created_at"]
+    ordering = ["-date", "-id"]
+
+    def base_queryset(self):
+        return CashMovement.objects.select_related("broker")
+
+    def create(self, request, *args, **kwargs):
+        serializer = s.CashMovementWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with as_drf_error():
+            movement = services.cash_movement_create(
+                owner=request.user, **serializer.validated_data, actor=request.user, meta=self.meta()
+            )
+        return Response(s.CashMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        movement = self.get_object()
+        serializer = s.CashMovementUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with as_drf_error():
+            movement = services.cash_movement_update(
+                movement=movement, **serializer.validated_data, actor=request.user, meta=self.meta()
+            )
+        return Response(s.CashMovementSerializer(movement).data)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        with as_drf_error():
+            services.cash_movement_delete(movement=instance, actor=self.request.user, meta=self.meta())
