@@ -7,6 +7,7 @@ weekends, B3 holidays), see :func:`quotes.markets.fresh_until`.
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -20,8 +21,13 @@ def quote_key(ticker: str, market: str) -> str:
     return f"{PREFIX}:{market}:{ticker}"
 
 
-def _text(value):
-    return None if value is None else f"{value:f}"
+PRICE_PLACES = Decimal("0.00000001")
+PERCENT_PLACES = Decimal("0.0001")
+
+
+def _text(value, places=PRICE_PLACES):
+    """Decimals at the stored precision, so a cached quote reads exactly like a stored one."""
+    return None if value is None else f"{Decimal(value).quantize(places):f}"
 
 
 def quote_payload(quote, asset) -> dict:
@@ -34,7 +40,7 @@ def quote_payload(quote, asset) -> dict:
         "price": _text(quote.price),
         "previous_close": _text(quote.previous_close),
         "change": _text(quote.change),
-        "change_percent": _text(quote.change_percent),
+        "change_percent": _text(quote.change_percent, PERCENT_PLACES),
         "volume": quote.volume,
         "currency": quote.currency,
         "source": quote.source,

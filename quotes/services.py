@@ -421,7 +421,8 @@ def quotes_read(assets, *, refresh=False) -> dict:
     for pk, payload in found.items():
         payload["anomaly_pending"] = pk in pending
     if len(assets) == 1 and assets[0].pk not in found:
-        raise QuoteUnavailable(assets[0], reasons.get(assets[0].ticker, []))
+        held = [_("variação anômala retida para revisão de um operador")] if assets[0].pk in pending else []
+        raise QuoteUnavailable(assets[0], reasons.get(assets[0].ticker) or held)
     return found
 
 

@@ -288,8 +288,11 @@ class Provider:
     # -- what it can do ------------------------------------------------------
 
     def supports(self, capability, market=None, instrument=None):
+        """Quotes and history depend on the market; FX, series and lookup only on the capability."""
         if capability not in self.capabilities:
             return False
+        if capability not in (QUOTE, HISTORY):
+            return True
         if market is None and instrument is not None:
             market = instrument.market
         return market is None or market in self.markets
