@@ -22,7 +22,7 @@ from quotes.models import FxRate, IndicatorRate, PriceBar, Quote
 from ..choices import CashKind
 from ..dates import start_of_day
 from ..models import Asset, CashMovement, DividendReceipt, Portfolio, PositionEntry
-from ..services import invalidation
+from .. import invalidation
 from . import engine
 from .models import PatrimonySnapshot
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from ..choices import CorporateEventKind
 from ..dates import local_date
 from ..models import Asset, Broker, CorporateEvent, DividendReceipt, Transaction
-from ..services import invalidation
+from .. import invalidation
 from . import engine
 from .choices import Category, RuleKey
 from .models import MonthlyAssessment, TaxRule
