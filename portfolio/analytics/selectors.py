@@ -312,7 +312,8 @@ def _cdi_daily(days) -> np.ndarray:
 
 def benchmark_names(raw: str | None) -> list:
     """``"CDI,IBOV,IPCA+6"`` → validated names (raises ``ValueError`` with the bad one)."""
-    names = [n.strip().upper() for n in (raw or ",".join(DEFAULT_BENCHMARKS)).split(",") if n.strip()]
+    text = (raw or ",".join(DEFAULT_BENCHMARKS)).replace(" ", "+")  # an unencoded "+" arrives as a space
+    names = [n.strip("+").upper() for n in text.split(",") if n.strip("+")]
     allowed = {"CDI", "IPCA", *settings.ANALYTICS_BENCHMARK_TICKERS}
     for name in names:
         base, _plus, spread = name.partition("+")
