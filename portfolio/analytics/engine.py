@@ -184,9 +184,7 @@ def evaluate(data: DailyInputs, i0: int, i1: int, *, benchmarks: dict | None = N
     unrealized_end = float(np.sum(np.where(priced_end, value_end - cost_end, 0.0)))
     if i0 > 0:
         priced_start = ~np.isnan(data.price[:, i0 - 1])
-        unrealized_start = float(
-            np.sum(np.where(priced_start, asset_values[:, i0 - 1] - data.cost[:, i0 - 1], 0.0))
-        )
+        unrealized_start = float(np.sum(np.where(priced_start, asset_values[:, i0 - 1] - data.cost[:, i0 - 1], 0.0)))
     else:
         unrealized_start = 0.0
     result = {

@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from quotes.models import FxRate, IndicatorRate, PriceBar, Quote
 
+from .. import invalidation
 from ..choices import CashKind
 from ..dates import start_of_day
 from ..models import Asset, CashMovement, DividendReceipt, Portfolio, PositionEntry
-from .. import invalidation
 from . import engine
 from .models import PatrimonySnapshot
 
@@ -296,9 +296,7 @@ def _cash_arrays(days, rows, fx_grid):
 
 def _cdi_daily(days) -> np.ndarray:
     start, end = days[0].astype(object), days[-1].astype(object)
-    rows = list(
-        IndicatorRate.objects.filter(series="CDI", date__gte=start, date__lte=end).values_list("date", "value")
-    )
+    rows = list(IndicatorRate.objects.filter(series="CDI", date__gte=start, date__lte=end).values_list("date", "value"))
     out = np.zeros(len(days))
     if rows:
         idx = engine.positions_of(days, [r[0] for r in rows])
@@ -434,8 +432,14 @@ def _allocation(rows, classes) -> dict:
     return {k: {n: f"{v:.2f}" for n, v in sorted(d.items(), key=lambda kv: -kv[1])} for k, d in out.items()}
 
 
-def performance(*, scope: Scope, period: str = "max", start: date | None = None, end: date | None = None,
-                benchmarks=DEFAULT_BENCHMARKS) -> dict:
+def performance(
+    *,
+    scope: Scope,
+    period: str = "max",
+    start: date | None = None,
+    end: date | None = None,
+    benchmarks=DEFAULT_BENCHMARKS,
+) -> dict:
     """TWR, XIRR, P&L, dividends, risk and benchmarks of ``scope`` over a period (cached)."""
     today = timezone.localdate()
     end = min(end or today, today)

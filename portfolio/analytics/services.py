@@ -99,8 +99,9 @@ def _store(scope: selectors.Scope, rows, *, dry_run=False) -> dict:
     return counts
 
 
-def snapshots_build(*, scope: selectors.Scope, since: date | None = None, until: date | None = None,
-                    dry_run=False) -> dict:
+def snapshots_build(
+    *, scope: selectors.Scope, since: date | None = None, until: date | None = None, dry_run=False
+) -> dict:
     """Compute and store the month-end snapshots of one scope from ``since`` to ``until`` (month ends)."""
     until = month_end(until or last_complete_month())
     data = selectors.load_inputs(scope, end=until)
@@ -109,8 +110,9 @@ def snapshots_build(*, scope: selectors.Scope, since: date | None = None, until:
     return _store(scope, _rows(data, since=since, until=until), dry_run=dry_run)
 
 
-def month_end_snapshots(*, month: date | None = None, owner_id=None, since: date | None = None,
-                        dry_run=False, progress=None) -> dict:
+def month_end_snapshots(
+    *, month: date | None = None, owner_id=None, since: date | None = None, dry_run=False, progress=None
+) -> dict:
     """Snapshots of ``month`` (default: the last complete month) — or of every month from ``since`` —
     for every portfolio and every user (optionally one user). Idempotent: a second run changes nothing.
     """
@@ -129,5 +131,3 @@ def month_end_snapshots(*, month: date | None = None, owner_id=None, since: date
         if progress:
             progress(n, len(scopes))
     return totals
-
-

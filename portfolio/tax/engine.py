@@ -19,7 +19,7 @@ Money is ``Decimal`` rounded to the cent, half up (``portfolio.ledger.money``).
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -42,7 +42,11 @@ ACQUISITIONS = {"compra", "subscricao"}
 SWING_BASKET = {Category.ACOES: Basket.COMMON, Category.ETF: Basket.COMMON, Category.BDR: Basket.COMMON}
 MONTHLY_CATEGORIES = {Category.ACOES, Category.ETF, Category.BDR, Category.FII}
 DAY_TRADE_CATEGORIES = {Category.ACOES, Category.ETF, Category.BDR, Category.FII}
-BASKET_RATE = {Basket.COMMON: RuleKey.COMMON_RATE, Basket.DAY_TRADE: RuleKey.DAY_TRADE_RATE, Basket.FII: RuleKey.FII_RATE}
+BASKET_RATE = {
+    Basket.COMMON: RuleKey.COMMON_RATE,
+    Basket.DAY_TRADE: RuleKey.DAY_TRADE_RATE,
+    Basket.FII: RuleKey.FII_RATE,
+}
 
 
 def category_of(*, asset_type: str, market: str, ticker: str) -> str:
@@ -235,9 +239,7 @@ def _apply_event(holdings, ev: Event) -> None:
         return
     if ev.kind in (CorporateEventKind.SPLIT, CorporateEventKind.GRUPAMENTO):
         holding.state, _change = ledger.rescale(holding.state, ratio_from=ev.ratio_from, ratio_to=ev.ratio_to)
-        holding.by_broker = {
-            b: ledger.quantity(q * ev.ratio_to / ev.ratio_from) for b, q in holding.by_broker.items()
-        }
+        holding.by_broker = {b: ledger.quantity(q * ev.ratio_to / ev.ratio_from) for b, q in holding.by_broker.items()}
     elif ev.kind == CorporateEventKind.BONIFICACAO:
         holding.state, _change = ledger.bonus(
             holding.state,
@@ -616,7 +618,14 @@ def late_payment(*, amount: Decimal, due: date, paid_on: date, rules: RuleBook, 
     in the payment month (Lei 9.430/1996, art. 61 §3); ``selic_monthly`` maps month → % of that month.
     """
     if paid_on <= due or amount <= 0:
-        return {"days_late": 0, "fine": ZERO, "fine_rate": ZERO, "interest": ZERO, "interest_rate": ZERO, "total": amount}
+        return {
+            "days_late": 0,
+            "fine": ZERO,
+            "fine_rate": ZERO,
+            "interest": ZERO,
+            "interest_rate": ZERO,
+            "total": amount,
+        }
     days = (paid_on - due).days
     fine_rate = min(rules.get(RuleKey.LATE_FINE_DAILY, due) * days, rules.get(RuleKey.LATE_FINE_CAP, due))
     interest_rate = ZERO
@@ -681,7 +690,7 @@ def assess_foreign_year(*, year: int, sales, incomes, rules: RuleBook, loss_in: 
         "tax": row["tax"],
         "credit": credit,
         "tax_due": row["tax"] - credit,
-        "operations": [s for s in year_sales],
+        "operations": list(year_sales),
     }
 
 
@@ -723,9 +732,11 @@ def incomes_of_year(*, year: int, incomes, assets: dict, rules: RuleBook) -> dic
     withholding = []
     for (payer, month), values in sorted(per_payer_month.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         limit = rules.get(RuleKey.DIVIDEND_MONTHLY_THRESHOLD, month, default=ZERO)
-        rate = rules.rate(RuleKey.DIVIDEND_WITHHOLDING_RATE, month) if rules.has(
-            RuleKey.DIVIDEND_WITHHOLDING_RATE, month
-        ) else ZERO
+        rate = (
+            rules.rate(RuleKey.DIVIDEND_WITHHOLDING_RATE, month)
+            if rules.has(RuleKey.DIVIDEND_WITHHOLDING_RATE, month)
+            else ZERO
+        )
         if rate and limit and values["gross"] > limit:
             withholding.append(
                 {
@@ -747,7 +758,3 @@ def incomes_of_year(*, year: int, incomes, assets: dict, rules: RuleBook) -> dic
 
 def foreign_incomes(incomes, assets: dict) -> list:
     return [i for i in incomes if assets[i.asset_id].category == Category.EXTERIOR]
-
-
-def with_fx(trade: Trade, fx_rate: Decimal) -> Trade:
-    return replace(trade, fx_rate=fx_rate)

@@ -26,11 +26,33 @@ def sections(report: dict) -> list[tuple[str, list, list]]:
     out.append(
         (
             f"Bens e Direitos em 31/12/{report['year']}",
-            ["Grupo", "Código", "Ticker", "CNPJ do emissor", "Corretora", "CNPJ da corretora", "Localização",
-             "Quantidade", f"Custo 31/12/{report['year'] - 1}", f"Custo 31/12/{report['year']}", "Discriminação"],
             [
-                [b["group"], b["code"], b["ticker"], b["cnpj"], b["broker"], b["broker_cnpj"], b["location"],
-                 b["quantity"], b["previous_cost"], b["cost"], b["description"]]
+                "Grupo",
+                "Código",
+                "Ticker",
+                "CNPJ do emissor",
+                "Corretora",
+                "CNPJ da corretora",
+                "Localização",
+                "Quantidade",
+                f"Custo 31/12/{report['year'] - 1}",
+                f"Custo 31/12/{report['year']}",
+                "Discriminação",
+            ],
+            [
+                [
+                    b["group"],
+                    b["code"],
+                    b["ticker"],
+                    b["cnpj"],
+                    b["broker"],
+                    b["broker_cnpj"],
+                    b["location"],
+                    b["quantity"],
+                    b["previous_cost"],
+                    b["cost"],
+                    b["description"],
+                ]
                 for b in report["bens_e_direitos"]
             ],
         )
@@ -54,13 +76,39 @@ def sections(report: dict) -> list[tuple[str, list, list]]:
     out.append(
         (
             "Renda Variável — resultados mensais",
-            ["Mês", "Vendas de ações", "Isento", "Comum", "Day trade", "FII", "Prejuízo comum a compensar",
-             "Prejuízo day trade", "Prejuízo FII", "Imposto devido", "IRRF", "DARF 6015", "Vendas cripto",
-             "Imposto cripto"],
             [
-                [m["month"].strftime("%m/%Y"), m["acoes_sales"], m["exempt"], m["common_result"],
-                 m["day_trade_result"], m["fii_result"], m["common_loss_out"], m["day_trade_loss_out"],
-                 m["fii_loss_out"], m["tax_due"], m["irrf"], m["darf"], m["crypto_sales"], m["crypto_tax"]]
+                "Mês",
+                "Vendas de ações",
+                "Isento",
+                "Comum",
+                "Day trade",
+                "FII",
+                "Prejuízo comum a compensar",
+                "Prejuízo day trade",
+                "Prejuízo FII",
+                "Imposto devido",
+                "IRRF",
+                "DARF 6015",
+                "Vendas cripto",
+                "Imposto cripto",
+            ],
+            [
+                [
+                    m["month"].strftime("%m/%Y"),
+                    m["acoes_sales"],
+                    m["exempt"],
+                    m["common_result"],
+                    m["day_trade_result"],
+                    m["fii_result"],
+                    m["common_loss_out"],
+                    m["day_trade_loss_out"],
+                    m["fii_loss_out"],
+                    m["tax_due"],
+                    m["irrf"],
+                    m["darf"],
+                    m["crypto_sales"],
+                    m["crypto_tax"],
+                ]
                 for m in report["renda_variavel"]["months"]
             ],
         )
@@ -125,8 +173,15 @@ def to_pdf(report: dict) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), title=f"IR {report['year']}", leftMargin=20,
-                            rightMargin=20, topMargin=20, bottomMargin=20)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=landscape(A4),
+        title=f"IR {report['year']}",
+        leftMargin=20,
+        rightMargin=20,
+        topMargin=20,
+        bottomMargin=20,
+    )
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=6.5, leading=8)
     story = [

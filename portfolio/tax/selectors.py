@@ -13,10 +13,10 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import invalidation
 from ..choices import CorporateEventKind
 from ..dates import local_date
 from ..models import Asset, Broker, CorporateEvent, DividendReceipt, Transaction
-from .. import invalidation
 from . import engine
 from .choices import Category, RuleKey
 from .models import MonthlyAssessment, TaxRule
@@ -56,7 +56,9 @@ def rules_in_force(*, on: date):
 
 
 def _assets(ids) -> dict:
-    rows = Asset.objects.filter(pk__in=ids).values_list("pk", "ticker", "asset_type", "market", "currency", "name", "cnpj")
+    rows = Asset.objects.filter(pk__in=ids).values_list(
+        "pk", "ticker", "asset_type", "market", "currency", "name", "cnpj"
+    )
     return {row[0]: engine.AssetInfo(*row) for row in rows}
 
 
@@ -99,9 +101,7 @@ def load_history(*, owner_id):
     seen = set()
     frontier = set(asset_ids)
     while frontier:  # follow ticker changes into their new assets
-        found = list(
-            CorporateEvent.objects.filter(asset_id__in=frontier, kind__in=EVENT_KINDS).select_related("asset")
-        )
+        found = list(CorporateEvent.objects.filter(asset_id__in=frontier, kind__in=EVENT_KINDS).select_related("asset"))
         frontier = set()
         for ev in found:
             if ev.pk in seen:
@@ -166,7 +166,7 @@ def user_computation(*, owner_id, until: date, checkpoints=()):
         return found
     rules = rulebook()
     history = load_history(owner_id=owner_id)
-    assets, trades, events, incomes = history
+    assets, trades, events, _incomes = history
     result = engine.replay(assets=assets, trades=trades, events=events, checkpoints=checkpoints)
     months = engine.assess_months(result.sales, rules, until=engine.first_of_month(until))
     value = (history, result, months, rules)
@@ -327,9 +327,7 @@ def annual_report(*, owner, year: int) -> dict:
         owner_id=owner.pk, until=date(year, 12, 1), checkpoints=(previous_end, end)
     )
     assets, _trades, _events, incomes = history
-    brokers = {
-        b["pk"]: b for b in Broker.objects.values("pk", "name", "cnpj", "country")
-    }
+    brokers = {b["pk"]: b for b in Broker.objects.values("pk", "name", "cnpj", "country")}
     bens = dirpf.bens_e_direitos(
         assets=assets,
         brokers=brokers,

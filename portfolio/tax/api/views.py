@@ -80,7 +80,9 @@ class UnfileMonthView(AnalyticsView):
         data = _validated(s.UnfileMonthSerializer, request.data)
         with as_drf_error():
             row = services.month_unfile(
-                owner=target_user(request), month=data["month"], actor=request.user,
+                owner=target_user(request),
+                month=data["month"],
+                actor=request.user,
                 meta=RequestMeta.from_request(request),
             )
         return Response(s.StoredAssessmentSerializer(row).data)

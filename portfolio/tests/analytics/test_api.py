@@ -14,7 +14,7 @@ from portfolio.analytics.models import PatrimonySnapshot
 from portfolio.tax.models import MonthlyAssessment
 from quotes.models import PriceBar
 
-from ..factories import D, AssetFactory, PortfolioFactory, trade
+from ..factories import AssetFactory, D, PortfolioFactory, trade
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +35,15 @@ def history(user):
     trade(p, x, "venda", 1000, "11.00", on="2025-01-20")  # sales 11,000: exempt gain 1,000
     trade(p, x, "venda", 1000, "12.00", on="2025-02-10")  # sales 12,000
     PatrimonySnapshot.objects.create(
-        owner=user, portfolio=p, month=date(2025, 1, 31), total=D("33000"), invested=D("22000"), cash=D("11000"),
-        cost=D("20000"), by_class={"renda_variavel": "22000.00"}, by_type={"acao": "22000.00"},
+        owner=user,
+        portfolio=p,
+        month=date(2025, 1, 31),
+        total=D("33000"),
+        invested=D("22000"),
+        cash=D("11000"),
+        cost=D("20000"),
+        by_class={"renda_variavel": "22000.00"},
+        by_type={"acao": "22000.00"},
     )
     return p
 
@@ -95,8 +102,11 @@ def test_readonly_reads_but_cannot_file(client_for, readonly_user):
 
 def test_anonymous_is_refused(client_for, history):
     api = client_for(None)
-    for url in (f"/api/v1/portfolios/{history.pk}/performance/", "/api/v1/tax/monthly/?month=2025-01",
-                "/api/v1/performance/"):
+    for url in (
+        f"/api/v1/portfolios/{history.pk}/performance/",
+        "/api/v1/tax/monthly/?month=2025-01",
+        "/api/v1/performance/",
+    ):
         assert api.get(url).status_code == 401
 
 
@@ -144,8 +154,9 @@ def test_annual_exports(client_for, user, history):
     assert as_csv.status_code == 200
     assert as_csv["Content-Type"] == "text/csv"
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig")), delimiter=";"))
-    assert any(r and r[0] == "20 - Ganhos líquidos em ações (vendas até R$ 20 mil/mês)" and r[-1] == "3000.00"
-               for r in rows)
+    assert any(
+        r and r[0] == "20 - Ganhos líquidos em ações (vendas até R$ 20 mil/mês)" and r[-1] == "3000.00" for r in rows
+    )
     as_xlsx = api.get("/api/v1/tax/annual/?year=2025&format=xlsx")
     book = load_workbook(io.BytesIO(as_xlsx.content))
     assert "Bens e Direitos em 31-12-2025" in book.sheetnames

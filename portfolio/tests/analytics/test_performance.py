@@ -10,7 +10,7 @@ from portfolio import services
 from portfolio.analytics import engine, selectors
 from quotes.models import FxRate, IndicatorRate, PriceBar
 
-from ..factories import D, AssetFactory, BrokerFactory, PortfolioFactory, trade
+from ..factories import AssetFactory, BrokerFactory, D, PortfolioFactory, trade
 
 pytestmark = pytest.mark.django_db
 
@@ -98,11 +98,13 @@ def test_recorded_deposit_and_withdrawal_are_the_flows():
     broker = BrokerFactory(name="XP Investimentos")
     x = AssetFactory(ticker="XPTO3")
     bars(x, {"2025-03-03": "10.00", "2025-03-04": "12.00", "2025-03-05": "12.00", "2025-03-06": "12.00"})
-    services.cash_movement_create(owner=p.owner, broker=broker, portfolio=p, kind="deposito", amount=D("2000"),
-                                  date=date(2025, 3, 3))
+    services.cash_movement_create(
+        owner=p.owner, broker=broker, portfolio=p, kind="deposito", amount=D("2000"), date=date(2025, 3, 3)
+    )
     trade(p, x, "compra", 100, "10.00", broker=broker, on="2025-03-03 11:00")
-    services.cash_movement_create(owner=p.owner, broker=broker, portfolio=p, kind="saque", amount=D("500"),
-                                  date=date(2025, 3, 5))
+    services.cash_movement_create(
+        owner=p.owner, broker=broker, portfolio=p, kind="saque", amount=D("500"), date=date(2025, 3, 5)
+    )
     r = perf(p)
     # Day 1: 2,000 in → 2,000 (1,000 cash + 1,000 stock); day 2: 2,200; day 3: 500 out at the end → 1,700
     # r = 2000/2000 × 2200/2000 × (1700+500)/2200 × 1 → 10 %

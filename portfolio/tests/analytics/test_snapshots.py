@@ -11,7 +11,7 @@ from portfolio.analytics.models import PatrimonySnapshot
 from portfolio.analytics.tasks import month_end_snapshot
 from quotes.models import PriceBar
 
-from ..factories import D, AssetFactory, PortfolioFactory, trade
+from ..factories import AssetFactory, D, PortfolioFactory, trade
 
 pytestmark = pytest.mark.django_db
 

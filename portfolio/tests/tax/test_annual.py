@@ -11,7 +11,7 @@ from portfolio.tax import services as tax_services
 from portfolio.tax.models import MonthlyAssessment
 from quotes.models import FxRate
 
-from ..factories import D, AssetFactory, BrokerFactory, PortfolioFactory, trade
+from ..factories import AssetFactory, BrokerFactory, D, PortfolioFactory, trade
 
 pytestmark = pytest.mark.django_db
 

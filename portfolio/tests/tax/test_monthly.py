@@ -7,7 +7,7 @@ import pytest
 from portfolio import services
 from portfolio.tax import selectors
 
-from ..factories import D, AssetFactory, BrokerFactory, PortfolioFactory, trade
+from ..factories import AssetFactory, BrokerFactory, D, PortfolioFactory, trade
 
 pytestmark = pytest.mark.django_db
 
