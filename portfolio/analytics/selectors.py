@@ -60,14 +60,14 @@ def as_float(expr):
 
 
 def market_version() -> str:
-    """Changes whenever a price bar, FX rate, indicator or quote is added (one indexed query)."""
-    row = (
-        PriceBar.objects.aggregate(bar=Max("id"))["bar"],
-        FxRate.objects.aggregate(fx=Max("id"))["fx"],
-        IndicatorRate.objects.aggregate(ind=Max("id"))["ind"],
-        Quote.objects.aggregate(q=Max("fetched_at"))["q"],
-    )
-    return "-".join(str(v.timestamp() if hasattr(v, "timestamp") else v) for v in row)
+    """Changes whenever a price bar, FX rate, indicator or quote is added (one query on primary keys/indexes)."""
+    tables = [m._meta.db_table for m in (PriceBar, FxRate, IndicatorRate)]
+    sql = "SELECT " + ", ".join(f"(SELECT MAX(id) FROM {t})" for t in tables)  # noqa: S608 - model tables
+    sql += f", (SELECT MAX(fetched_at) FROM {Quote._meta.db_table})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return "-".join(str(v) for v in row).replace(" ", "_")
 
 
 def cache_key(scope: Scope, what: str) -> str:
