@@ -158,20 +158,24 @@ def _cache_key(owner_id, what) -> str:
     return f"tax:{what}:{owner_id}:{global_v}:{owner_v}:{rules_version()}:{timezone.localdate():%Y%m%d}"
 
 
-def user_computation(*, owner_id, until: date, checkpoints=()):
-    """``(history, replay result, months up to until, rulebook)`` — the heavy part, cached."""
-    key = _cache_key(owner_id, f"calc:{until:%Y%m}:{','.join(f'{d:%Y%m%d}' for d in sorted(checkpoints))}")
+def _cached(owner_id, what: str, compute):
+    """Cache a computed payload under the data versions (the history itself is never cached: too big)."""
+    key = _cache_key(owner_id, what)
     found = cache.get(key)
-    if found is not None:
-        return found
+    if found is None:
+        found = compute()
+        cache.set(key, found, CACHE_TTL)
+    return found
+
+
+def user_computation(*, owner_id, until: date, checkpoints=()):
+    """``(history, replay result, months up to until, rulebook)``: the whole history, replayed."""
     rules = rulebook()
     history = load_history(owner_id=owner_id)
     assets, trades, events, _incomes = history
     result = engine.replay(assets=assets, trades=trades, events=events, checkpoints=checkpoints)
     months = engine.assess_months(result.sales, rules, until=engine.first_of_month(until))
-    value = (history, result, months, rules)
-    cache.set(key, value, CACHE_TTL)
-    return value
+    return history, result, months, rules
 
 
 def selic_monthly() -> dict:
@@ -208,21 +212,26 @@ def _broker_names(ids) -> dict:
     return dict(Broker.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
 
 
-def monthly_assessment(*, owner, month: date, today: date | None = None) -> dict:
-    """The assessment of ``month`` (first day) with operations, DARF status and filed differences."""
-    today = today or timezone.localdate()
-    (assets, _t, _e, _i), result, months, rules = user_computation(owner_id=owner.pk, until=month)
+def _month_core(owner_id, month: date) -> dict:
+    (assets, _t, _e, _i), result, months, rules = user_computation(owner_id=owner_id, until=month)
     row = next((m for m in months if m["month"] == month), None)
     if row is None:
         row, _carry = engine.assess_month(month, [], rules, engine.Carry())
     sales = [s for s in result.sales if s.month == month and s.category in (*engine.MONTHLY_CATEGORIES, "cripto")]
-    brokers = _broker_names(s.broker_id for s in sales)
+    brokers = _broker_names([s.broker_id for s in sales])
     payload = {**row, "operations": _sale_rows(sales, assets, brokers)}
     for note in payload["irrf"]["notes"]:
         note["broker"] = brokers.get(note["broker_id"], "")
+    return payload
+
+
+def monthly_assessment(*, owner, month: date, today: date | None = None) -> dict:
+    """The assessment of ``month`` (first day) with operations, DARF status and filed differences."""
+    today = today or timezone.localdate()
+    payload = _cached(owner.pk, f"month:{month:%Y%m}", lambda: _month_core(owner.pk, month))
     stored = MonthlyAssessment.objects.filter(owner=owner, month=month).first()
     payload["filing"] = filing_status(stored, payload)
-    payload["darf"]["status"] = _darf_status(payload["darf"], stored, today, rules)
+    payload["darf"]["status"] = _darf_status(payload["darf"], stored, today, rulebook())
     return payload
 
 
@@ -292,7 +301,8 @@ def filing_status(stored, payload) -> dict:
 def darf_year(*, owner, year: int, today: date | None = None) -> list:
     """The DARFs (6015 and 4600) of every month of ``year`` with due dates and status."""
     today = today or timezone.localdate()
-    (_a, _t, _e, _i), _result, months, rules = user_computation(owner_id=owner.pk, until=date(year, 12, 1))
+    months = _cached(owner.pk, f"months:{year}", lambda: user_computation(owner_id=owner.pk, until=date(year, 12, 1))[2])
+    rules = rulebook()
     stored = {a.month: a for a in MonthlyAssessment.objects.filter(owner=owner, month__year=year)}
     rows = []
     for row in months:
@@ -320,6 +330,10 @@ def darf_year(*, owner, year: int, today: date | None = None) -> list:
 
 def annual_report(*, owner, year: int) -> dict:
     """The DIRPF figures of ``year``: bens e direitos, income, monthly results, foreign regime."""
+    return _cached(owner.pk, f"annual:{year}", lambda: _annual_report(owner=owner, year=year))
+
+
+def _annual_report(*, owner, year: int) -> dict:
     from . import dirpf
 
     end, previous_end = date(year, 12, 31), date(year - 1, 12, 31)
