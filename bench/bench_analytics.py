@@ -56,9 +56,13 @@ def seed(user, today):
         asset, _c = Asset.objects.get_or_create(
             ticker=ticker,
             market="US" if kind == "stock" else "BR",
-            defaults={"asset_type": kind, "asset_class": "renda_variavel", "currency": "USD" if kind == "stock" else "BRL",
-                      "name": f"Bench {ticker}"},
-        )  # fmt: skip
+            defaults={
+                "asset_type": kind,
+                "asset_class": "renda_variavel",
+                "currency": "USD" if kind == "stock" else "BRL",
+                "name": f"Bench {ticker}",
+            },
+        )
         assets.append(asset)
     # Prices: a random walk per asset on every weekday; USD-BRL and CDI on every weekday.
     closes = {}

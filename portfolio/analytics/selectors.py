@@ -6,14 +6,16 @@ the engine. Results are cached under the portfolio invalidation versions (trades
 events, dividends) and a market-data version (new bars, FX rates, indicators, quotes).
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import Case, DecimalField, F, FloatField, Max, Min, Sum, Value, When
+from django.db.models import Case, DecimalField, F, FloatField, Min, Sum, Value, When
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
@@ -59,11 +61,21 @@ def as_float(expr):
 # --- market data version ------------------------------------------------------------------------
 
 
+MARKET_VERSION_SQL = (
+    "SELECT (SELECT MAX(id) FROM quotes_pricebar), (SELECT MAX(id) FROM quotes_fxrate),"
+    " (SELECT MAX(id) FROM quotes_indicatorrate), (SELECT MAX(fetched_at) FROM quotes_quote)"
+)
+assert [m._meta.db_table for m in (PriceBar, FxRate, IndicatorRate, Quote)] == [
+    "quotes_pricebar",
+    "quotes_fxrate",
+    "quotes_indicatorrate",
+    "quotes_quote",
+]
+
+
 def market_version() -> str:
     """Changes whenever a price bar, FX rate, indicator or quote is added (one query on primary keys/indexes)."""
-    tables = [m._meta.db_table for m in (PriceBar, FxRate, IndicatorRate)]
-    sql = "SELECT " + ", ".join(f"(SELECT MAX(id) FROM {t})" for t in tables)  # noqa: S608 - model tables
-    sql += f", (SELECT MAX(fetched_at) FROM {Quote._meta.db_table})"
+    sql = MARKET_VERSION_SQL
     with connection.cursor() as cursor:
         cursor.execute(sql)
         row = cursor.fetchone()
@@ -432,27 +444,39 @@ def _allocation(rows, classes) -> dict:
     return {k: {n: f"{v:.2f}" for n, v in sorted(d.items(), key=lambda kv: -kv[1])} for k, d in out.items()}
 
 
-def performance(
+def performance_json(
     *,
     scope: Scope,
     period: str = "max",
     start: date | None = None,
     end: date | None = None,
     benchmarks=DEFAULT_BENCHMARKS,
-) -> dict:
-    """TWR, XIRR, P&L, dividends, risk and benchmarks of ``scope`` over a period (cached)."""
+) -> bytes:
+    """TWR, XIRR, P&L, dividends, risk and benchmarks of ``scope`` over a period, as cached JSON bytes.
+
+    The bytes are what the API sends: a cached answer costs a cache read, not a re-render.
+    """
     today = timezone.localdate()
     end = min(end or today, today)
-    params = f"{period}:{start}:{end}:{','.join(benchmarks)}"
-    key = cache_key(scope, f"perf:{params}")
+    key = cache_key(scope, f"perf:{period}:{start}:{end}:{','.join(benchmarks)}")
     found = cache.get(key)
     if found is not None:
         return found
+    payload = _performance(scope, period=period, start=start, end=end, benchmarks=benchmarks)
+    raw = json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False).encode()
+    cache.set(key, raw, settings.ANALYTICS_CACHE_TTL)
+    return raw
+
+
+def performance(**kwargs) -> dict:
+    """:func:`performance_json` as a dict (admin, tests)."""
+    return json.loads(performance_json(**kwargs))
+
+
+def _performance(scope: Scope, *, period, start, end, benchmarks) -> dict:
     data = load_inputs(scope, end=end)
     if data is None:
-        result = {"period": period, "start": start, "end": end, "empty": True, "assets": [], "benchmarks": {}}
-        cache.set(key, _fmt("", result), settings.ANALYTICS_CACHE_TTL)
-        return cache.get(key) or _fmt("", result)
+        return {"period": period, "start": start, "end": end, "empty": True, "assets": [], "benchmarks": {}}
     first = data.days[0].astype(object)
     begin = max(start, first) if start else engine.window_for(period, first=first, end=end)
     i0 = int(np.searchsorted(data.days, np.datetime64(begin, "D"), side="left"))
@@ -466,6 +490,4 @@ def performance(
     result["allocation"] = _allocation(result["assets"], data.asset_classes)
     result["assets"] = [r for r in result["assets"] if r["value"] or r["realized_pnl"] or r["dividends"]]
     result.update(period=period if not start else "custom", empty=False)
-    payload = _fmt("", result)
-    cache.set(key, payload, settings.ANALYTICS_CACHE_TTL)
-    return payload
+    return _fmt("", result)

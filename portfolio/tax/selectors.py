@@ -301,7 +301,8 @@ def filing_status(stored, payload) -> dict:
 def darf_year(*, owner, year: int, today: date | None = None) -> list:
     """The DARFs (6015 and 4600) of every month of ``year`` with due dates and status."""
     today = today or timezone.localdate()
-    months = _cached(owner.pk, f"months:{year}", lambda: user_computation(owner_id=owner.pk, until=date(year, 12, 1))[2])
+    until = date(year, 12, 1)
+    months = _cached(owner.pk, f"months:{year}", lambda: user_computation(owner_id=owner.pk, until=until)[2])
     rules = rulebook()
     stored = {a.month: a for a in MonthlyAssessment.objects.filter(owner=owner, month__year=year)}
     rows = []

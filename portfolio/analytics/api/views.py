@@ -1,5 +1,8 @@
 """Performance endpoints. Thin: validate the query, pick the scope, call the selectors."""
 
+import json
+
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
@@ -34,6 +37,11 @@ def _query(request) -> dict:
     }
 
 
+def _json(raw: bytes) -> HttpResponse:
+    """Pre-rendered (cached) JSON: sent as is, without DRF re-rendering it."""
+    return HttpResponse(raw, content_type="application/json")
+
+
 class AnalyticsView(APIView):
     permission_classes = [IsAuthenticated, ReadOnlyRoleCannotWrite]
 
@@ -45,7 +53,7 @@ class PortfolioPerformanceView(AnalyticsView):
     def get(self, request, pk):
         portfolio = portfolio_for(request, pk)
         scope = selectors.Scope(owner_id=portfolio.owner_id, portfolio_id=portfolio.pk)
-        return Response(selectors.performance(scope=scope, **_query(request)))
+        return _json(selectors.performance_json(scope=scope, **_query(request)))
 
 
 class UserPerformanceView(AnalyticsView):
@@ -59,18 +67,17 @@ class UserPerformanceView(AnalyticsView):
     def get(self, request):
         user = target_user(request)
         query = _query(request)
-        total = selectors.performance(scope=selectors.Scope(owner_id=user.pk), **query)
-        portfolios = [
-            {
-                "portfolio": p.pk,
-                "name": p.name,
-                "performance": selectors.performance(
-                    scope=selectors.Scope(owner_id=user.pk, portfolio_id=p.pk), **query
-                ),
-            }
+        total = selectors.performance_json(scope=selectors.Scope(owner_id=user.pk), **query)
+        parts = [
+            b'{"portfolio":%d,"name":%s,"performance":%s}'
+            % (
+                p.pk,
+                json.dumps(p.name, ensure_ascii=False).encode(),
+                selectors.performance_json(scope=selectors.Scope(owner_id=user.pk, portfolio_id=p.pk), **query),
+            )
             for p in selectors.portfolios_of(owner=user)
         ]
-        return Response({"user": user.pk, "total": total, "portfolios": portfolios})
+        return _json(b'{"user":%d,"total":%s,"portfolios":[%s]}' % (user.pk, total, b",".join(parts)))
 
 
 class PortfolioHistoryView(AnalyticsView):
