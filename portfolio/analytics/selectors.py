@@ -101,24 +101,124 @@ def first_activity(scope: Scope) -> date | None:
     return min(moments) if moments else None
 
 
-def _ledger_rows(scope: Scope, end: date):
-    trade_flow = Case(
-        When(transaction__isnull=False, then=F("cost_basis_brl_delta") - F("realized_pnl_brl_delta")),
-        default=Value(0),
-        output_field=DecimalField(max_digits=20, decimal_places=2),
-    )
-    return (
-        PositionEntry.objects.filter(**scope.positions_filter(), at__lt=start_of_day(end + timedelta(days=1)))
-        .annotate(day=TruncDate("at"), asset=F("position__asset_id"))
-        .values("asset", "day")
-        .annotate(
-            q=as_float(Sum("quantity_delta")),
-            c=as_float(Sum("cost_basis_brl_delta")),
-            r=as_float(Sum("realized_pnl_brl_delta")),
-            f=as_float(Sum(trade_flow)),
+# Loading: on PostgreSQL a few plain SQL statements read in binary (numbers straight into numpy,
+# grouping done by ``np.add.at``); elsewhere (SQLite: development, tests) the same rows via the ORM.
+
+
+@dataclass
+class LedgerRows:
+    asset: np.ndarray  # asset id per ledger row
+    day: np.ndarray  # local day number (days since 1970-01-01)
+    values: np.ndarray  # (n, 4): quantity, cost BRL, realized BRL, trade flow BRL
+
+
+@dataclass
+class CashRows:
+    currency: list
+    day: np.ndarray
+    external: np.ndarray  # bool
+    amount: np.ndarray
+
+
+def _pg_rows(sql: str, params) -> list:
+    """Rows of a read-only statement in psycopg's binary format (floats and ints parsed in C)."""
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return cursor.fetchall()
+
+
+def _tz_name() -> str:
+    return str(timezone.get_current_timezone())
+
+
+LEDGER_SQL = """
+SELECT p.asset_id, ((e.at AT TIME ZONE %(tz)s)::date - DATE '1970-01-01'),
+       e.quantity_delta::float8, e.cost_basis_brl_delta::float8, e.realized_pnl_brl_delta::float8,
+       CASE WHEN e.transaction_id IS NULL THEN 0
+            ELSE (e.cost_basis_brl_delta - e.realized_pnl_brl_delta)::float8 END
+FROM portfolio_positionentry e JOIN portfolio_position p ON p.id = e.position_id
+WHERE p.{field} = %(scope)s AND e.at < %(until)s
+"""
+CASH_SQL = """
+SELECT currency, ((date AT TIME ZONE %(tz)s)::date - DATE '1970-01-01') AS day,
+       kind IN ('deposito', 'saque', 'ajuste') AS external, SUM(amount::float8)
+FROM portfolio_cashmovement
+WHERE {field} = %(scope)s AND kind <> 'transferencia' AND date < %(until)s
+GROUP BY 1, 2, 3
+"""
+PRICES_SQL = """
+SELECT a.id, x.d, x.c FROM unnest(%(ids)s::int[]) AS a(id) CROSS JOIN LATERAL (
+    SELECT array_agg(date - DATE '1970-01-01') AS d, array_agg(close::float8) AS c
+    FROM quotes_pricebar WHERE asset_id = a.id AND date >= %(start)s AND date <= %(end)s
+) AS x WHERE x.d IS NOT NULL
+"""
+
+
+def _scope_sql(scope: Scope, end: date) -> dict:
+    return {
+        "tz": _tz_name(),
+        "scope": scope.portfolio_id or scope.owner_id,
+        "until": start_of_day(end + timedelta(days=1)),
+    }
+
+
+def _ledger(scope: Scope, end: date) -> LedgerRows:
+    field = "portfolio_id" if scope.portfolio_id else "owner_id"
+    if connection.vendor == "postgresql":
+        rows = _pg_rows(LEDGER_SQL.format(field=field), _scope_sql(scope, end))
+    else:
+        trade_flow = Case(
+            When(transaction__isnull=False, then=F("cost_basis_brl_delta") - F("realized_pnl_brl_delta")),
+            default=Value(0),
+            output_field=DecimalField(max_digits=20, decimal_places=2),
         )
-        .order_by()
-        .values_list("asset", "day", "q", "c", "r", "f")
+        rows = [
+            (asset, (day - EPOCH).days, q, c, r, f)
+            for asset, day, q, c, r, f in PositionEntry.objects.filter(
+                **scope.positions_filter(), at__lt=start_of_day(end + timedelta(days=1))
+            )
+            .annotate(day=TruncDate("at"))
+            .order_by()
+            .values_list(
+                "position__asset_id",
+                "day",
+                as_float(F("quantity_delta")),
+                as_float(F("cost_basis_brl_delta")),
+                as_float(F("realized_pnl_brl_delta")),
+                as_float(trade_flow),
+            )
+        ]
+    if not rows:
+        return LedgerRows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 4)))
+    table = np.asarray(rows, dtype=float)
+    return LedgerRows(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2:])
+
+
+def _cash(scope: Scope, end: date) -> CashRows:
+    field = "portfolio_id" if scope.portfolio_id else "owner_id"
+    if connection.vendor == "postgresql":
+        rows = _pg_rows(CASH_SQL.format(field=field), _scope_sql(scope, end))
+    else:
+        rows = [
+            (currency, (day - EPOCH).days, kind in EXTERNAL_CASH_KINDS, amount)
+            for currency, day, kind, amount in CashMovement.objects.filter(
+                **scope.cash_filter(), date__lt=start_of_day(end + timedelta(days=1))
+            )
+            .exclude(kind=CashKind.TRANSFERENCIA)
+            .annotate(day=TruncDate("date"))
+            .values("currency", "day", "kind")
+            .annotate(s=as_float(Sum("amount")))
+            .order_by()
+            .values_list("currency", "day", "kind", "s")
+        ]
+    return CashRows(
+        currency=[r[0] for r in rows],
+        day=np.asarray([r[1] for r in rows], dtype=np.int64),
+        external=np.asarray([bool(r[2]) for r in rows], dtype=bool),
+        amount=np.asarray([r[3] for r in rows], dtype=float),
     )
 
 
@@ -132,31 +232,20 @@ def _dividend_rows(scope: Scope, end: date):
     )
 
 
-def _cash_rows(scope: Scope, end: date):
-    return (
-        CashMovement.objects.filter(**scope.cash_filter(), date__lt=start_of_day(end + timedelta(days=1)))
-        .exclude(kind=CashKind.TRANSFERENCIA)
-        .annotate(day=TruncDate("date"))
-        .values("currency", "day", "kind")
-        .annotate(s=as_float(Sum("amount")))
-        .order_by()
-        .values_list("currency", "day", "kind", "s")
-    )
-
-
 def _series_by_asset(asset_ids, start: date, end: date) -> dict:
-    """``{asset_id: (day numbers since 1970, closes)}``: one row per asset on PostgreSQL."""
+    """``{asset_id: (day numbers, closes)}`` ascending by day; one row per asset on PostgreSQL."""
     if not asset_ids:
         return {}
     if connection.vendor == "postgresql":
-        sql = (
-            "SELECT asset_id, array_agg((date - DATE '1970-01-01') ORDER BY date), "
-            "array_agg(close::float8 ORDER BY date) FROM quotes_pricebar "
-            "WHERE asset_id = ANY(%s) AND date >= %s AND date <= %s GROUP BY asset_id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [list(asset_ids), start, end])
-            return {a: (np.asarray(d, dtype="int64"), np.asarray(c, dtype=float)) for a, d, c in cursor.fetchall()}
+        rows = _pg_rows(PRICES_SQL, {"ids": [int(a) for a in asset_ids], "start": start, "end": end})
+        out = {}
+        for asset_id, days, closes in rows:
+            days, closes = np.asarray(days, dtype="int64"), np.asarray(closes, dtype=float)
+            if len(days) > 1 and np.any(np.diff(days) < 0):
+                order = np.argsort(days, kind="stable")
+                days, closes = days[order], closes[order]
+            out[asset_id] = (days, closes)
+        return out
     out: dict = {}
     rows = (
         PriceBar.objects.filter(asset_id__in=list(asset_ids), date__gte=start, date__lte=end)
@@ -207,25 +296,29 @@ def _fx_on_grid(days, currencies, start, end) -> dict:
     return grids
 
 
+def _day(number) -> date:
+    return EPOCH + timedelta(days=int(number))
+
+
 def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
-    first = first_activity(scope)
-    if first is None or first > end:
+    ledger = _ledger(scope, end)
+    cash_rows = _cash(scope, end)
+    starts = [int(a.min()) for a in (ledger.day, cash_rows.day) if len(a)]
+    if not starts:
         return None
+    first = _day(min(starts))
     days = engine.grid(first, end)
     T = len(days)
-    ledger_rows = list(_ledger_rows(scope, end))
     dividend_rows = list(_dividend_rows(scope, end))
-    asset_ids = sorted({r[0] for r in ledger_rows} | {r[0] for r in dividend_rows})
+    asset_ids = sorted({int(a) for a in np.unique(ledger.asset)} | {r[0] for r in dividend_rows})
     index = {a: i for i, a in enumerate(asset_ids)}
     A = len(asset_ids)
     shape = (A, T)
-    if ledger_rows:
-        a_idx = np.fromiter((index[r[0]] for r in ledger_rows), dtype=np.int64, count=len(ledger_rows))
-        d_idx = engine.positions_of(days, [r[1] for r in ledger_rows])
-        columns = np.asarray([r[2:] for r in ledger_rows], dtype=float)
-    else:
-        a_idx = d_idx = np.zeros(0, dtype=np.int64)
-        columns = np.zeros((0, 4))
+    lookup = np.zeros(max(asset_ids, default=0) + 1, dtype=np.int64)
+    lookup[asset_ids] = np.arange(A)
+    a_idx = lookup[ledger.asset]
+    d_idx = engine.positions_of(days, ledger.day.astype("datetime64[D]"))
+    columns = ledger.values
     qty = np.cumsum(engine.scatter(shape, a_idx, d_idx, columns[:, 0]), axis=1)
     qty[np.abs(qty) < 1e-9] = 0.0
     cost = np.cumsum(engine.scatter(shape, a_idx, d_idx, columns[:, 1]), axis=1)
@@ -245,8 +338,7 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
         a["pk"]: a
         for a in Asset.objects.filter(pk__in=asset_ids).values("pk", "ticker", "asset_class", "asset_type", "currency")
     }
-    cash_rows = list(_cash_rows(scope, end))
-    currencies = {assets[a]["currency"] for a in asset_ids} | {r[0] for r in cash_rows}
+    currencies = {assets[a]["currency"] for a in asset_ids} | set(cash_rows.currency)
     fx_start = first - timedelta(days=31)
     fx_grid = _fx_on_grid(days, currencies, fx_start, end)
     fx = np.vstack([fx_grid[assets[a]["currency"]] for a in asset_ids]) if A else np.zeros(shape)
@@ -281,19 +373,17 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
     )
 
 
-def _cash_arrays(days, rows, fx_grid):
+def _cash_arrays(days, rows: CashRows, fx_grid):
     """Cash (BRL) per day and the external flows, with implicit deposits for unfunded trades."""
     T = len(days)
     cash = np.zeros(T)
     inflow = np.zeros(T)
     outflow = np.zeros(T)
-    by_currency: dict = {}
-    for currency, day, kind, amount in rows:
-        by_currency.setdefault(currency, []).append((day, kind in EXTERNAL_CASH_KINDS, amount))
-    for currency, items in by_currency.items():
-        idx = engine.positions_of(days, [i[0] for i in items])
-        amounts = np.asarray([i[2] for i in items], dtype=float)
-        external = np.asarray([i[1] for i in items], dtype=bool)
+    currencies = np.asarray(rows.currency, dtype=object)
+    all_idx = engine.positions_of(days, rows.day.astype("datetime64[D]"))
+    for currency in sorted(set(rows.currency)):
+        mine = currencies == currency
+        idx, amounts, external = all_idx[mine], rows.amount[mine], rows.external[mine]
         raw = np.cumsum(engine.scatter((T,), None, idx, amounts))
         deposits = engine.scatter((T,), None, idx[external], np.maximum(amounts[external], 0))
         withdrawals = engine.scatter((T,), None, idx[external], np.maximum(-amounts[external], 0))
