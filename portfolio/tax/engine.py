@@ -97,9 +97,9 @@ class AssetInfo:
     name: str = ""
     cnpj: str = ""
 
-    @property
-    def category(self) -> str:
-        return category_of(asset_type=self.asset_type, market=self.market, ticker=self.ticker)
+    def __post_init__(self):
+        category = category_of(asset_type=self.asset_type, market=self.market, ticker=self.ticker)
+        object.__setattr__(self, "category", category)
 
 
 @dataclass(frozen=True)
@@ -118,11 +118,11 @@ class Trade:
 
     @property
     def net_brl(self) -> Decimal:
-        return money(self.net * self.fx_rate)
+        return self.net if self.fx_rate == 1 else money(self.net * self.fx_rate)
 
     @property
     def gross_brl(self) -> Decimal:
-        return money(self.gross * self.fx_rate)
+        return self.gross if self.fx_rate == 1 else money(self.gross * self.fx_rate)
 
 
 @dataclass(frozen=True)
@@ -269,6 +269,9 @@ def _apply_event(holdings, ev: Event) -> None:
 
 def _apply_day(holding: Holding, info: AssetInfo, day: date, txs, sales: list) -> None:
     category = info.category
+    if len(txs) == 1:  # the common case: one trade of the asset that day
+        _apply_op(holding, info, category, day, _single(txs[0]), sales)
+        return
     ops: list[_Op] = []
     by_broker = defaultdict(list)
     for tx in sorted(txs, key=lambda t: (t.at, t.id)):

@@ -11,11 +11,11 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .. import invalidation
 from ..choices import CorporateEventKind
-from ..dates import local_date
 from ..models import Asset, Broker, CorporateEvent, DividendReceipt, Transaction
 from . import engine
 from .choices import Category, RuleKey
@@ -66,6 +66,7 @@ def load_history(*, owner_id):
     """``(assets, trades, events, incomes)`` of one user, as the engine's records."""
     rows = (
         Transaction.objects.filter(owner_id=owner_id)
+        .annotate(day=TruncDate("trade_date"))
         .order_by("trade_date", "pk")
         .values_list(
             "pk",
@@ -78,6 +79,7 @@ def load_history(*, owner_id):
             "net_amount",
             "withheld_tax",
             "fx_rate",
+            "day",
         )
     )
     trades = [
@@ -87,14 +89,14 @@ def load_history(*, owner_id):
             broker_id=broker_id,
             kind=kind,
             at=at,
-            day=local_date(at),
+            day=day,
             quantity=qty,
             gross=gross,
             net=net,
             withheld_tax=withheld,
             fx_rate=fx,
         )
-        for pk, asset_id, broker_id, kind, at, qty, gross, net, withheld, fx in rows
+        for pk, asset_id, broker_id, kind, at, qty, gross, net, withheld, fx, day in rows
     ]
     asset_ids = {t.asset_id for t in trades}
     events = []
