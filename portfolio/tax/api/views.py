@@ -47,6 +47,13 @@ class MonthlyView(AnalyticsView):
         return Response(to_json(payload))
 
 
+def _filing(request, serializer_class, service):
+    data = _validated(serializer_class, request.data)
+    with as_drf_error():
+        row = service(owner=target_user(request), actor=request.user, meta=RequestMeta.from_request(request), **data)
+    return Response(s.StoredAssessmentSerializer(row).data)
+
+
 class FileMonthView(AnalyticsView):
     """Mark a month as filed/paid: its figures are kept and later changes show as differences."""
 
@@ -57,19 +64,12 @@ class FileMonthView(AnalyticsView):
         summary="Marcar mês como declarado",
     )
     def post(self, request):
-        data = _validated(s.FileMonthSerializer, request.data)
-        with as_drf_error():
-            row = services.month_file(
-                owner=target_user(request),
-                month=data["month"],
-                paid_on=data.get("paid_on"),
-                actor=request.user,
-                meta=RequestMeta.from_request(request),
-            )
-        return Response(s.StoredAssessmentSerializer(row).data)
+        return _filing(request, s.FileMonthSerializer, services.month_file)
 
 
 class UnfileMonthView(AnalyticsView):
+    """Undo the filing mark (the month follows the current figures again)."""
+
     @extend_schema(
         request=s.UnfileMonthSerializer,
         parameters=[USER_PARAM],
@@ -77,15 +77,7 @@ class UnfileMonthView(AnalyticsView):
         summary="Desmarcar mês declarado",
     )
     def post(self, request):
-        data = _validated(s.UnfileMonthSerializer, request.data)
-        with as_drf_error():
-            row = services.month_unfile(
-                owner=target_user(request),
-                month=data["month"],
-                actor=request.user,
-                meta=RequestMeta.from_request(request),
-            )
-        return Response(s.StoredAssessmentSerializer(row).data)
+        return _filing(request, s.UnfileMonthSerializer, services.month_unfile)
 
 
 class DarfView(AnalyticsView):
