@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from . import invalidation, ledger
@@ -156,13 +156,17 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
     open_rows = [r for r in rows if r["qty"] > 0]
     quotes = latest_quotes(asset_ids={r["asset_id"] for r in open_rows})
     currencies = {r["asset__currency"] for r in open_rows} | {q.currency for q in quotes.values()}
-    cash_rows = list(
-        CashMovement.objects.filter(owner_id=owner_id, **({"portfolio": portfolio} if portfolio else {}))
-        .values("currency")
-        .annotate(total=Sum("amount"))
-        .order_by()
+    receipts = DividendReceipt.objects.filter(
+        owner_id=owner_id,
+        paid=True,
+        dividend__payment_date__gt=timezone.localdate() - timedelta(days=365),
+        dividend__payment_date__lte=timezone.localdate(),
     )
-    currencies |= {row["currency"] for row in cash_rows}
+    if portfolio is not None:
+        receipts = receipts.filter(position__portfolio=portfolio)
+    # Like positions, at the latest FX (the receipt keeps the payment day's rate for taxes).
+    dividend_rows = list(receipts.values("dividend__currency").annotate(total=Sum("net_amount")).order_by())
+    currencies |= {row["dividend__currency"] for row in dividend_rows}
     fx = {"BRL": Decimal("1"), **latest_fx_rates(currencies=currencies - {"BRL"})}
 
     buckets = {
@@ -220,25 +224,12 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
         if quote is None and r["asset__ticker"] not in unpriced:
             unpriced.append(r["asset__ticker"])
 
-    receipts = DividendReceipt.objects.filter(
-        owner_id=owner_id,
-        paid=True,
-        dividend__payment_date__gt=timezone.localdate() - timedelta(days=365),
-        dividend__payment_date__lte=timezone.localdate(),
-    )
-    if portfolio is not None:
-        receipts = receipts.filter(position__portfolio=portfolio)
-    dividends_12m = ledger.money(
-        receipts.aggregate(total=Sum(ExpressionWrapper(F("net_amount") * F("fx_rate"), output_field=DecimalField())))[
-            "total"
-        ]
-        or ZERO
-    )
-    cash_brl = ZERO
-    for row in cash_rows:
-        cash_brl += row["total"] * fx.get(row["currency"], ZERO)
-        if row["currency"] not in fx:
-            missing_fx.add(row["currency"])
+    dividends_12m = ZERO
+    for row in dividend_rows:
+        rate = fx.get(row["dividend__currency"])
+        if rate is None:
+            missing_fx.add(row["dividend__currency"])
+        dividends_12m += ledger.money(row["total"] * (rate or ZERO))
 
     top_items = sorted(by_asset.values(), key=lambda i: (-i["value_brl"], i["ticker"]))[:top]
     unrealized = total_value - total_cost
@@ -253,7 +244,6 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
             "unrealized_pnl_pct": _pct(unrealized, total_cost),
             "realized_pnl": _fmt(ledger.money(realized)),
             "dividends_12m": _fmt(dividends_12m),
-            "cash": _fmt(ledger.money(cash_brl)),
             "positions": len(open_rows),
             "assets": len(by_asset),
         },

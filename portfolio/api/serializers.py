@@ -514,7 +514,6 @@ class DashboardTotalsSerializer(serializers.Serializer):
     unrealized_pnl_pct = serializers.DecimalField(max_digits=12, decimal_places=2)
     realized_pnl = money()
     dividends_12m = money()
-    cash = money()
     positions = serializers.IntegerField()
     assets = serializers.IntegerField()
 

@@ -16,20 +16,22 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_record
 
-from .. import ledger
+from .. import bulk, ledger
 from ..choices import AssetType, CorporateEventKind, Market
 from ..dates import local_date
 from ..models import Asset, CashMovement, CorporateEvent, Transaction
 from ..services import positions
-from ..services.transactions import TradeInput, build, cash_for, check_trade
+from ..services.transactions import TradeInput, cash_values, check_trade, trade_warnings, transaction_values
 from . import formats, reading
 from .registry import BrokerMatcher, decide_type, new_asset
 
@@ -184,6 +186,7 @@ def _process(report: ImportReport, portfolio, *, default_broker, fill_b3_fees: b
         events.setdefault(event.asset_id, []).append(event)
     planned_assets: dict = {}
     fx_memo: dict = {}
+    warn = _memo_warnings()
     trades = []
     for row in candidates:
         broker = brokers.find_or_plan(row.broker_name) if row.broker_name else default_broker
@@ -224,13 +227,15 @@ def _process(report: ImportReport, portfolio, *, default_broker, fill_b3_fees: b
         )
         if fill_b3_fees:
             _fill_fees(data)
-        errors = check_trade(data, events=events.get(asset.pk, []) if asset.pk else [])
+        errors = check_trade(data, events=events.get(asset.pk, []) if asset.pk else [], warn=warn)
         for name, messages in errors.items():
             for message in messages:
                 row.error(name, message)
         if errors:
             _copy_errors(report, row)
             continue
+        if data.warnings:
+            row.message = "; ".join(data.warnings)
         trades.append((row, data))
     if report.errors:
         return
@@ -252,6 +257,19 @@ def _process(report: ImportReport, portfolio, *, default_broker, fill_b3_fees: b
         if (a["ticker"], a["market"]) in {(asset.ticker, asset.market) for asset in used_assets.values()}
     ]
     _write(report, portfolio, fresh, [*used_brokers.values(), *used_assets.values()])
+
+
+def _memo_warnings():
+    """Weekend/holiday remarks computed once per market and day (a file has few distinct days)."""
+    cache: dict = {}
+
+    def warn(asset, moment):
+        key = (asset.market, local_date(moment))
+        if key not in cache:
+            cache[key] = trade_warnings(asset, moment)
+        return cache[key]
+
+    return warn
 
 
 def _copy_errors(report: ImportReport, row) -> None:
@@ -316,10 +334,22 @@ def _write(report: ImportReport, portfolio, fresh, new_objects) -> None:
     for obj in new_objects:
         obj.save()
     owner_id = portfolio.owner_id
-    created = Transaction.objects.bulk_create([build(data, owner_id) for _row, data in fresh], batch_size=2000)
+    now = timezone.now()
+    values = [{**transaction_values(data, owner_id), "created_at": now, "updated_at": now} for _row, data in fresh]
+    columns = list(values[0]) if values else []
+    ids = bulk.insert_rows(Transaction, columns, ([v[c] for c in columns] for v in values), returning=True)
+    created = []
+    cash_rows = []
+    for (_row, data), pk, tx_values in zip(fresh, ids, values, strict=True):
+        tx = SimpleNamespace(pk=pk, **tx_values)
+        created.append(tx)
+        cash = cash_values(tx, ticker=data.asset.ticker)
+        if cash is not None:
+            cash_rows.append({**cash, "created_at": now, "updated_at": now})
     line_of = {tx.pk: row.line for (row, _data), tx in zip(fresh, created, strict=True)}
-    movements = [m for m in (cash_for(tx) for tx in created) if m is not None]
-    CashMovement.objects.bulk_create(movements, batch_size=2000)
+    if cash_rows:
+        cash_columns = list(cash_rows[0])
+        bulk.insert_rows(CashMovement, cash_columns, ([c[k] for k in cash_columns] for c in cash_rows))
     pending: dict = {}
     for tx in created:
         positions.merge_since(pending, owner_id, tx.asset_id, tx.trade_date)

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -110,7 +111,10 @@ def number(value, *, required=True) -> Decimal | None:
         return Decimal(value)
     if isinstance(value, float):
         return Decimal(repr(value))
-    raw = re.sub(r"(?i)(r\$|us\$|\$|€|brl|usd|\s)", "", str(value))
+    text = str(value)
+    if PLAIN_NUMBER.match(text):
+        return Decimal(text)
+    raw = CURRENCY_NOISE.sub("", text)
     if "," in raw:
         raw = raw.replace(".", "").replace(",", ".")
     try:
@@ -121,6 +125,9 @@ def number(value, *, required=True) -> Decimal | None:
         raise CellError(_("Número inválido: %(value)s") % {"value": value})
     return result
 
+
+PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+CURRENCY_NOISE = re.compile(r"(?i)(r\$|us\$|\$|€|brl|usd|\s)")
 
 DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
 
@@ -133,7 +140,12 @@ def moment(value) -> datetime:
         return as_moment(value)
     if isinstance(value, date):
         return as_moment(value)
-    raw = str(value).strip()
+    return _parse_moment(str(value).strip(), timezone.get_current_timezone_name())
+
+
+@lru_cache(maxsize=4096)
+def _parse_moment(raw: str, _zone: str) -> datetime:
+    """Files repeat the same few hundred dates: parse each once."""
     for fmt in DATE_FORMATS:
         try:
             parsed = datetime.strptime(raw, fmt)

@@ -36,12 +36,17 @@ DIVIDEND_FIELDS = (
 
 
 def _fx_for(dividend: Dividend) -> Decimal:
+    """BRL per unit of the dividend's currency on the payment date (PTAX); 1 while none is known.
+
+    A foreign receipt stored with 1 is "rate unknown": :func:`credit_due_dividends` fills it in
+    once the quotes app has the rate.
+    """
     if dividend.currency == "BRL":
         return Decimal("1")
     from quotes.selectors import fx_rate_on
 
     on = dividend.payment_date or dividend.data_com
-    return fx_rate_on(currency=dividend.currency, on=on) or fx_rate_on(currency=dividend.currency) or Decimal("1")
+    return fx_rate_on(currency=dividend.currency, on=on) or Decimal("1")
 
 
 def _today() -> date:
@@ -227,6 +232,18 @@ def dividend_delete(*, dividend: Dividend, actor=None, meta=NO_REQUEST) -> None:
     invalidation.everyone_changed()
 
 
+def _fill_unknown_fx() -> int:
+    """Foreign receipts computed before their FX rate was known (stored as 1): fill the rate in."""
+    filled = 0
+    pending = DividendReceipt.objects.filter(fx_rate=1).exclude(dividend__currency="BRL").select_related("dividend")
+    for receipt in pending:
+        rate = _fx_for(receipt.dividend)
+        if rate != 1:
+            DividendReceipt.objects.filter(pk=receipt.pk).update(fx_rate=rate, updated_at=timezone.now())
+            filled += 1
+    return filled
+
+
 def credit_due_dividends(*, today: date | None = None, batch_size: int = 500) -> dict:
     """Pay every unpaid receipt whose payment date has arrived. Idempotent: paid ones are skipped.
 
@@ -234,7 +251,7 @@ def credit_due_dividends(*, today: date | None = None, batch_size: int = 500) ->
     picked up by the next run.
     """
     today = today or _today()
-    counts = {"receipts_paid": 0, "cash_movements_created": 0}
+    counts = {"receipts_paid": 0, "cash_movements_created": 0, "fx_rates_filled": _fill_unknown_fx()}
     while True:
         with transaction.atomic():
             batch = list(

@@ -11,6 +11,7 @@
 Nothing here checks who is asking: callers (the other services) do.
 """
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from .. import invalidation, ledger
+from .. import bulk, invalidation, ledger
 from ..choices import ACQUISITION_KINDS, CorporateEventKind, TransactionKind
 from ..dates import local_date, start_of_day
 from ..models import CorporateEvent, Dividend, Position, PositionEntry, Transaction
@@ -101,28 +102,55 @@ def event_step(state: ledger.State, event: CorporateEvent, *, fx_rate) -> tuple[
     return None
 
 
-def _entry(position, state, change, *, at, order, ref_id, transaction=None, event=None) -> PositionEntry:
-    return PositionEntry(
-        position=position,
-        at=at,
-        order=order,
-        ref_id=ref_id,
-        transaction=transaction,
-        event=event,
-        quantity_delta=change.quantity_delta,
-        cost_basis_delta=change.cost_basis_delta,
-        cost_basis_brl_delta=change.cost_basis_brl_delta,
-        realized_pnl_delta=change.realized_pnl_delta,
-        realized_pnl_brl_delta=change.realized_pnl_brl_delta,
-        quantity=state.quantity,
-        average_cost=state.average_cost,
-        cost_basis=state.cost_basis,
-        cost_basis_brl=state.cost_basis_brl,
-        realized_pnl=state.realized_pnl,
-        realized_pnl_brl=state.realized_pnl_brl,
-        first_trade_date=state.first_trade_date,
-        last_trade_date=state.last_trade_date,
+ENTRY_COLUMNS = (
+    "position_id",
+    "at",
+    "order",
+    "ref_id",
+    "transaction_id",
+    "event_id",
+    "quantity_delta",
+    "cost_basis_delta",
+    "cost_basis_brl_delta",
+    "realized_pnl_delta",
+    "realized_pnl_brl_delta",
+    "quantity",
+    "average_cost",
+    "cost_basis",
+    "cost_basis_brl",
+    "realized_pnl",
+    "realized_pnl_brl",
+    "first_trade_date",
+    "last_trade_date",
+)
+
+
+def _entry_values(position_id, state, change, *, at, order, ref_id, transaction_id=None, event_id=None) -> tuple:
+    """One ledger row, in ``ENTRY_COLUMNS`` order."""
+    return (
+        position_id,
+        at,
+        order,
+        ref_id,
+        transaction_id,
+        event_id,
+        change.quantity_delta,
+        change.cost_basis_delta,
+        change.cost_basis_brl_delta,
+        change.realized_pnl_delta,
+        change.realized_pnl_brl_delta,
+        state.quantity,
+        state.average_cost,
+        state.cost_basis,
+        state.cost_basis_brl,
+        state.realized_pnl,
+        state.realized_pnl_brl,
+        state.first_trade_date,
+        state.last_trade_date,
     )
+
+
+TradeRow = namedtuple("TradeRow", "pk portfolio_id broker_id kind trade_date quantity net_amount fx_rate")
 
 
 class InsufficientHoldings(ValidationError):
@@ -192,9 +220,16 @@ def append_trade(check: AppendCheck, tx: Transaction) -> None:
         state, change = trade_step(state_of(position), tx)
     except ledger.InsufficientQuantity as exc:
         raise insufficient_error(tx, exc) from exc
-    _entry(
-        position, state, change, at=tx.trade_date, order=PositionEntry.ORDER_TRADE, ref_id=tx.pk, transaction=tx
-    ).save(force_insert=True)
+    values = _entry_values(
+        position.pk,
+        state,
+        change,
+        at=tx.trade_date,
+        order=PositionEntry.ORDER_TRADE,
+        ref_id=tx.pk,
+        transaction_id=tx.pk,
+    )
+    PositionEntry(**dict(zip(ENTRY_COLUMNS, values, strict=True))).save(force_insert=True)
     _store_state(position, state)
     position.save(update_fields=[*STATE_FIELDS, "updated_at"])
     if check.dividends_after:
@@ -227,7 +262,7 @@ def replay(*, owner_id, asset_id, since: datetime | None, _depth=0, _seen=None) 
     transactions = Transaction.objects.filter(owner_id=owner_id, asset_id=asset_id)
     if since is not None:
         transactions = transactions.filter(trade_date__gte=since)
-    transactions = list(transactions.select_related("asset", "broker").order_by("trade_date", "pk"))
+    transactions = [TradeRow(*row) for row in transactions.order_by("trade_date", "pk").values_list(*TradeRow._fields)]
     by_key = {(p.portfolio_id, p.broker_id): p for p in positions}
 
     def position_for(key):
@@ -263,7 +298,7 @@ def replay(*, owner_id, asset_id, since: datetime | None, _depth=0, _seen=None) 
     def record(position, state, change, at, order, ref_id, **source):
         states[position.pk] = state
         touched.add(position.pk)
-        new_entries.append(_entry(position, state, change, at=at, order=order, ref_id=ref_id, **source))
+        new_entries.append(_entry_values(position.pk, state, change, at=at, order=order, ref_id=ref_id, **source))
 
     for at, order, ref_id, item in timeline:
         if order == PositionEntry.ORDER_TRADE:
@@ -271,14 +306,15 @@ def replay(*, owner_id, asset_id, since: datetime | None, _depth=0, _seen=None) 
             try:
                 state, change = trade_step(states[position.pk], item)
             except ledger.InsufficientQuantity as exc:
-                raise insufficient_error(item, exc) from exc
-            record(position, state, change, at, order, ref_id, transaction=item)
+                full = Transaction.objects.select_related("asset", "broker").get(pk=item.pk)
+                raise insufficient_error(full, exc) from exc
+            record(position, state, change, at, order, ref_id, transaction_id=item.pk)
         elif item.asset_id == asset_id:
             fx_rate = _event_fx(item, fx_cache)
             for position in list(positions):
                 step = event_step(states[position.pk], item, fx_rate=fx_rate)
                 if step is not None:
-                    record(position, *step, at, order, ref_id, event=item)
+                    record(position, *step, at, order, ref_id, event_id=item.pk)
         else:
             for out in _moved_out(item, owner_id):
                 position = position_for((out.position.portfolio_id, out.position.broker_id))
@@ -289,9 +325,9 @@ def replay(*, owner_id, asset_id, since: datetime | None, _depth=0, _seen=None) 
                     cost_brl=-out.cost_basis_brl_delta,
                     first_trade_date=out.first_trade_date,
                 )
-                record(position, state, change, at, order, ref_id, event=item)
+                record(position, state, change, at, order, ref_id, event_id=item.pk)
 
-    PositionEntry.objects.bulk_create(new_entries, batch_size=2000)
+    bulk.insert_rows(PositionEntry, ENTRY_COLUMNS, new_entries)
     empty = [p.pk for p in positions if p.pk not in touched and p.pk not in start_entries]
     keep = [p for p in positions if p.pk not in empty]
     now = timezone.now()

@@ -9,10 +9,11 @@ is refused and nothing is written (the whole service is one atomic block).
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -39,6 +40,7 @@ INPUT_FIELDS = (
     "fx_rate",
     "notes",
 )
+TRANSACTION_KINDS = frozenset(TransactionKind.values)
 CASH_KIND_BY_TRADE = {
     TransactionKind.COMPRA: CashKind.COMPRA,
     TransactionKind.SUBSCRICAO: CashKind.COMPRA,
@@ -94,7 +96,7 @@ def trade_warnings(asset: Asset, moment: datetime) -> list[str]:
     return []
 
 
-def check_trade(data: TradeInput, *, now: datetime | None = None, events=None) -> dict:
+def check_trade(data: TradeInput, *, now: datetime | None = None, events=None, warn=trade_warnings) -> dict:
     """Field errors of a trade that need no position (positions are checked when applied).
 
     ``events``: the asset's ticker changes and delistings, when the caller already has them.
@@ -102,7 +104,7 @@ def check_trade(data: TradeInput, *, now: datetime | None = None, events=None) -
     """
     errors: dict[str, list] = {}
     now = now or timezone.now()
-    if data.kind not in TransactionKind.values:
+    if data.kind not in TRANSACTION_KINDS:
         errors["kind"] = [_("Tipo de operação inválido.")]
     if data.quantity is None or data.quantity <= 0:
         errors["quantity"] = [_("A quantidade deve ser maior que zero.")]
@@ -143,7 +145,7 @@ def check_trade(data: TradeInput, *, now: datetime | None = None, events=None) -
         )
         if data.kind not in ACQUISITION_KINDS and net - data.withheld_tax < 0:
             errors["brokerage_fee"] = [_("Custos e impostos maiores que o valor da operação.")]
-        data.warnings = trade_warnings(asset, data.trade_date)
+        data.warnings = warn(asset, data.trade_date)
     return errors
 
 
@@ -181,55 +183,76 @@ def _check_asset_dates(data: TradeInput, errors: dict, events) -> None:
         ]
 
 
-def build(data: TradeInput, owner_id) -> Transaction:
-    """An unsaved ``Transaction`` with its derived totals (for ``bulk_create`` by imports too)."""
+def transaction_values(data: TradeInput, owner_id) -> dict:
+    """A trade's column values (attnames), derived totals included."""
     gross, costs, net = totals(
         kind=data.kind,
         quantity=data.quantity,
         unit_price=data.unit_price,
         costs=[data.brokerage_fee, data.settlement_fee, data.emoluments, data.other_costs],
     )
-    return Transaction(
-        owner_id=owner_id,
-        portfolio=data.portfolio,
-        broker=data.broker,
-        asset=data.asset,
-        kind=data.kind,
-        trade_date=data.trade_date,
-        quantity=ledger.quantity(data.quantity),
-        unit_price=ledger.price(data.unit_price),
-        brokerage_fee=ledger.money(data.brokerage_fee),
-        settlement_fee=ledger.money(data.settlement_fee),
-        emoluments=ledger.money(data.emoluments),
-        other_costs=ledger.money(data.other_costs),
-        withheld_tax=ledger.money(data.withheld_tax),
-        currency=data.currency,
-        fx_rate=data.fx_rate,
-        notes=data.notes or "",
-        import_hash=data.import_hash or "",
-        source_file=data.source_file or "",
-        gross_amount=gross,
-        total_costs=costs,
-        net_amount=net,
-    )
+    return {
+        "owner_id": owner_id,
+        "portfolio_id": data.portfolio.pk,
+        "broker_id": data.broker.pk,
+        "asset_id": data.asset.pk,
+        "kind": data.kind,
+        "trade_date": data.trade_date,
+        "quantity": ledger.quantity(data.quantity),
+        "unit_price": ledger.price(data.unit_price),
+        "brokerage_fee": ledger.money(data.brokerage_fee),
+        "settlement_fee": ledger.money(data.settlement_fee),
+        "emoluments": ledger.money(data.emoluments),
+        "other_costs": ledger.money(data.other_costs),
+        "withheld_tax": ledger.money(data.withheld_tax),
+        "currency": data.currency,
+        "fx_rate": data.fx_rate,
+        "notes": data.notes or "",
+        "import_hash": data.import_hash or "",
+        "source_file": data.source_file or "",
+        "gross_amount": gross,
+        "total_costs": costs,
+        "net_amount": net,
+    }
 
 
-def cash_for(tx: Transaction) -> CashMovement | None:
-    """The trade's own cash movement (unsaved): buys take money out, sales and amortizations bring it in."""
+def build(data: TradeInput, owner_id) -> Transaction:
+    """An unsaved ``Transaction`` with its derived totals."""
+    tx = Transaction(**transaction_values(data, owner_id))
+    tx.portfolio, tx.broker, tx.asset = data.portfolio, data.broker, data.asset
+    return tx
+
+
+@lru_cache(maxsize=64)
+def _kind_label(kind: str, language: str) -> str:
+    return str(TransactionKind(kind).label)
+
+
+def cash_values(tx, *, ticker: str) -> dict | None:
+    """The column values of a trade's own cash movement: buys take money out, sales and
+    amortizations bring it in (net of costs and withheld tax). ``None`` when nothing moves."""
     amount = -tx.net_amount if tx.kind in ACQUISITION_KINDS else tx.net_amount - tx.withheld_tax
     if amount == 0:
         return None
-    return CashMovement(
-        owner_id=tx.owner_id,
-        broker_id=tx.broker_id,
-        portfolio_id=tx.portfolio_id,
-        kind=CASH_KIND_BY_TRADE[tx.kind],
-        amount=amount,
-        currency=tx.currency,
-        date=tx.trade_date,
-        description=f"{tx.get_kind_display()} {tx.quantity.normalize():f} {tx.asset.ticker}",
-        transaction=tx,
-    )
+    return {
+        "owner_id": tx.owner_id,
+        "broker_id": tx.broker_id,
+        "destination_broker_id": None,
+        "portfolio_id": tx.portfolio_id,
+        "kind": CASH_KIND_BY_TRADE[tx.kind],
+        "amount": amount,
+        "currency": tx.currency,
+        "date": tx.trade_date,
+        "description": f"{_kind_label(tx.kind, translation.get_language())} {tx.quantity.normalize():f} {ticker}",
+        "transaction_id": tx.pk,
+        "dividend_receipt_id": None,
+    }
+
+
+def cash_for(tx: Transaction) -> CashMovement | None:
+    """The trade's own cash movement, unsaved."""
+    values = cash_values(tx, ticker=tx.asset.ticker)
+    return CashMovement(**values) if values else None
 
 
 def _sync_cash(tx: Transaction) -> None:

@@ -58,6 +58,6 @@ def test_tasks_return_counts_and_are_idempotent():
             payment_date=date(2025, 4, 1),
         )
     with time_machine.travel("2025-04-02 12:00 -03:00", tick=False):
-        assert tasks.credit_due_dividends() == {"receipts_paid": 1, "cash_movements_created": 1}
-        assert tasks.credit_due_dividends() == {"receipts_paid": 0, "cash_movements_created": 0}
+        assert tasks.credit_due_dividends() == {"receipts_paid": 1, "cash_movements_created": 1, "fx_rates_filled": 0}
+        assert tasks.credit_due_dividends() == {"receipts_paid": 0, "cash_movements_created": 0, "fx_rates_filled": 0}
     assert tasks.rebuild_positions(owner_id=portfolio.owner_id) == {"pairs": 1}

@@ -91,10 +91,22 @@ def test_credit_due_dividends_pays_when_the_date_arrives_and_is_idempotent():
         div = dividend(asset, "dividendo", "0.50", "2025-03-20", "2025-04-15")
         receipt = DividendReceipt.objects.get(dividend=div)
         assert not receipt.paid
-        assert services.credit_due_dividends() == {"receipts_paid": 0, "cash_movements_created": 0}
+        assert services.credit_due_dividends() == {
+            "receipts_paid": 0,
+            "cash_movements_created": 0,
+            "fx_rates_filled": 0,
+        }
     with time_machine.travel("2025-04-15 08:00 -03:00", tick=False):
-        assert services.credit_due_dividends() == {"receipts_paid": 1, "cash_movements_created": 1}
-        assert services.credit_due_dividends() == {"receipts_paid": 0, "cash_movements_created": 0}
+        assert services.credit_due_dividends() == {
+            "receipts_paid": 1,
+            "cash_movements_created": 1,
+            "fx_rates_filled": 0,
+        }
+        assert services.credit_due_dividends() == {
+            "receipts_paid": 0,
+            "cash_movements_created": 0,
+            "fx_rates_filled": 0,
+        }
     receipt.refresh_from_db()
     assert receipt.paid
     assert CashMovement.objects.get(dividend_receipt=receipt).amount == D("50.00")
@@ -136,3 +148,17 @@ def test_editing_and_deleting_a_dividend():
     assert not DividendReceipt.objects.filter(dividend=div).exists()
     services.dividend_delete(dividend=div)
     assert not CashMovement.objects.filter(kind=CashKind.CREDITO_PROVENTO).exists()
+
+
+def test_unknown_fx_is_filled_in_by_the_daily_task():
+    from quotes.models import FxRate
+
+    p = PortfolioFactory()
+    ko = AssetFactory(ticker="KO", market=Market.US, currency="USD")
+    trade(p, ko, "compra", 10, "60", broker=BrokerFactory(name="Avenue"), fx_rate="5.00", on="2025-03-10")
+    div = dividend(ko, "dividendo", "0.50", "2025-03-14", "2025-04-15")
+    assert DividendReceipt.objects.get(dividend=div).fx_rate == D(1)
+    FxRate.objects.create(pair="USD-BRL", date=date(2025, 4, 14), rate=D("5.05"), source="test")
+    assert services.credit_due_dividends()["fx_rates_filled"] == 1
+    assert DividendReceipt.objects.get(dividend=div).fx_rate == D("5.05")
+    assert services.credit_due_dividends()["fx_rates_filled"] == 0

@@ -72,7 +72,6 @@ def test_dashboard_figures(investor, client_for):
         "unrealized_pnl_pct": "33.06",
         "realized_pnl": "100.00",  # VALE3 bought at 60, sold at 70
         "dividends_12m": "50.00",
-        "cash": "18300.00",  # BRL 20000 − 3000 − 1600 − 600 + 700 + 50; USD (2000 − 1500) × 5.50
         "positions": 3,
         "assets": 3,
     }
