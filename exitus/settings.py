@@ -460,7 +460,8 @@ QUOTES_BACKFILL_DAYS = env.int("QUOTES_BACKFILL_DAYS", default=365)
 QUOTES_BATCH_MAX_TICKERS = env.int("QUOTES_BATCH_MAX_TICKERS", default=100)
 QUOTES_ANOMALY_THRESHOLD = env.float("QUOTES_ANOMALY_THRESHOLD", default=20.0)
 QUOTES_ANOMALY_EVENT_WINDOW_DAYS = env.int("QUOTES_ANOMALY_EVENT_WINDOW_DAYS", default=5)
-QUOTES_ATTEMPT_RETENTION_DAYS = env.int("QUOTES_ATTEMPT_RETENTION_DAYS", default=7)
+# Same variable as the scheduling app's cleanup of old rows, so both keep attempts equally long.
+QUOTES_ATTEMPT_RETENTION_DAYS = env.int("PROVIDER_ATTEMPT_RETENTION_DAYS", default=14)
 
 # Live prices (SSE): heartbeat, database polling interval without Redis, connection lifetime.
 QUOTES_SSE_HEARTBEAT = env.float("QUOTES_SSE_HEARTBEAT", default=15.0)

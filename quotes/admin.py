@@ -44,6 +44,18 @@ def badge(text, colour):
     )
 
 
+def fmt_price(value):
+    """``37,52`` / ``0,00001234``: at least two decimals, no trailing zeros, decimal comma."""
+    if value is None:
+        return "—"
+    whole, _sep, fraction = f"{value.normalize():f}".partition(".")
+    return f"{whole},{fraction.ljust(2, '0')}"
+
+
+def fmt_time(moment):
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else "—"
+
+
 def humanize_age(seconds):
     seconds = int(seconds)
     if seconds < 90:
@@ -96,7 +108,17 @@ class StaleFilter(admin.SimpleListFilter):
 
 @admin.register(Quote)
 class QuoteAdmin(ReadOnlyAdmin):
-    list_display = ("asset", "market", "price", "currency", "change_cell", "source", "market_time", "age", "stale_cell")
+    list_display = (
+        "asset",
+        "market",
+        "price_cell",
+        "currency",
+        "change_cell",
+        "source",
+        "time_cell",
+        "age",
+        "stale_cell",
+    )
     list_filter = (StaleFilter, "source", "currency", "asset__market")
     search_fields = ("asset__ticker", "asset__name")
     list_select_related = ("asset",)
@@ -106,6 +128,14 @@ class QuoteAdmin(ReadOnlyAdmin):
     @admin.display(description=_("mercado"), ordering="asset__market")
     def market(self, obj):
         return obj.asset.market
+
+    @admin.display(description=_("preço"), ordering="price")
+    def price_cell(self, obj):
+        return fmt_price(obj.price)
+
+    @admin.display(description=_("horário de mercado"), ordering="market_time")
+    def time_cell(self, obj):
+        return fmt_time(obj.market_time)
 
     @admin.display(description=_("variação"), ordering="change_percent")
     def change_cell(self, obj):
@@ -183,7 +213,7 @@ class QuotedAssetAdmin(ReadOnlyAdmin):
             return "—"
         return format_html(
             "{} {} <small>({}, {})</small>",
-            quote.price.normalize(),
+            fmt_price(quote.price),
             quote.currency,
             quote.source,
             humanize_age((timezone.now() - quote.fetched_at).total_seconds()),
@@ -205,7 +235,15 @@ class QuotedAssetAdmin(ReadOnlyAdmin):
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (b.date.strftime("%d/%m/%Y"), b.open, b.high, b.low, b.close, b.adjusted_close or "—", b.source)
+                (
+                    b.date.strftime("%d/%m/%Y"),
+                    fmt_price(b.open),
+                    fmt_price(b.high),
+                    fmt_price(b.low),
+                    fmt_price(b.close),
+                    fmt_price(b.adjusted_close),
+                    b.source,
+                )
                 for b in rows
             ),
         )
@@ -501,8 +539,8 @@ class PriceAnomalyAdmin(ReadOnlyAdmin):
         "asset",
         "kind",
         "date",
-        "reference_close",
-        "price",
+        "reference_cell",
+        "price_cell",
         "change_cell",
         "source",
         "status_cell",
@@ -513,6 +551,14 @@ class PriceAnomalyAdmin(ReadOnlyAdmin):
     search_fields = ("asset__ticker",)
     list_select_related = ("asset", "reviewed_by")
     actions = ("approve", "reject")
+
+    @admin.display(description=_("fechamento de referência"))
+    def reference_cell(self, obj):
+        return fmt_price(obj.reference_close)
+
+    @admin.display(description=_("preço recebido"))
+    def price_cell(self, obj):
+        return fmt_price(obj.price)
 
     @admin.display(description=_("variação"), ordering="change_percent")
     def change_cell(self, obj):

@@ -2,9 +2,11 @@
 
 Each entry is the JSON-able view of a ``Quote`` and lives until the quote stops being fresh:
 a few minutes while its market is open, until the next open while it is closed (nights,
-weekends, B3 holidays), see :func:`quotes.markets.fresh_until`.
+weekends, B3 holidays), see :func:`quotes.markets.fresh_until`. The cache only speeds reads
+up: if it is unreachable (Redis restarting) reads fall through to the database.
 """
 
+import logging
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +17,15 @@ from django.utils import timezone
 from . import markets
 
 PREFIX = "quotes:q"
+logger = logging.getLogger("quotes")
+
+
+def _safely(operation, default=None):
+    try:
+        return operation()
+    except Exception as exc:  # noqa: BLE001 - any cache failure degrades to "not cached"
+        logger.warning("cotacoes: cache indisponível (%s)", exc.__class__.__name__)
+        return default
 
 
 def quote_key(ticker: str, market: str) -> str:
@@ -72,15 +83,24 @@ def store(payloads, *, now=None) -> None:
         if ttl > 0:
             by_ttl[ttl][quote_key(payload["ticker"], payload["market"])] = payload
     for ttl, entries in by_ttl.items():
-        cache.set_many(entries, timeout=ttl)
+        _safely(lambda e=entries, t=ttl: cache.set_many(e, timeout=t))
 
 
 def fetch(assets) -> dict:
     """``{asset_id: payload}`` of the cached quotes among ``assets``."""
     keys = {quote_key(a.ticker, a.market): a.pk for a in assets}
-    found = cache.get_many(list(keys))
+    found = _safely(lambda: cache.get_many(list(keys)), {})
     return {keys[k]: v for k, v in found.items()}
 
 
 def forget(assets) -> None:
-    cache.delete_many([quote_key(a.ticker, a.market) for a in assets])
+    _safely(lambda: cache.delete_many([quote_key(a.ticker, a.market) for a in assets]))
+
+
+def lock(name: str, seconds: int = 30) -> bool:
+    """A best-effort lock in the cache (``True`` when taken, or when the cache is unreachable)."""
+    return _safely(lambda: cache.add(f"quotes:lock:{name}", 1, timeout=seconds), True)
+
+
+def unlock(names) -> None:
+    _safely(lambda: cache.delete_many([f"quotes:lock:{n}" for n in names]))

@@ -248,6 +248,8 @@ class Chain:
                     result.reasons[key].append(f"{attempt.provider}: símbolo não encontrado")
                 for key, why in batch.invalid.items():
                     result.reasons[key].append(f"{attempt.provider}: resposta inválida ({why})")
+                for key, why in batch.rejected.items():
+                    result.reasons[key].append(f"{attempt.provider}: {why}")
         return result
 
     def _batch_size(self, provider):
@@ -266,6 +268,8 @@ class Chain:
                 problems.append("não encontrados: " + ", ".join(sorted(k[0] for k in batch.not_found)))
             if batch.invalid:
                 problems.append("inválidos: " + "; ".join(f"{k[0]}: {v}" for k, v in sorted(batch.invalid.items())))
+            if batch.rejected:
+                problems.append("recusados: " + "; ".join(f"{k[0]}: {v}" for k, v in sorted(batch.rejected.items())))
             detail = " | ".join(problems)[:1000]
             if ok == len(chunk):
                 return Outcome.OK, ok, "", False
@@ -276,7 +280,12 @@ class Chain:
             return Outcome.NOT_FOUND, 0, detail, False
 
         return self._call(
-            provider, Operation.QUOTE, market, [i.ticker for i in chunk], lambda: provider.fetch_quotes(chunk), evaluate
+            provider,
+            Operation.QUOTE,
+            market,
+            [i.ticker for i in chunk],
+            lambda: provider.fetch_quotes(chunk).keep_currency(chunk),
+            evaluate,
         )
 
     # -- history, FX, series: first provider with data wins --------------------------

@@ -94,8 +94,8 @@ class SignalBand(models.TextChoices):
 
 
 # Asset types with a market price. Fixed income (CDB, LCI/LCA, Tesouro, debêntures, bonds) is
-# valued by the portfolio app from its own terms, not quoted here. ``outro`` is asked for
-# (BDRs are registered as such); a provider that does not know the symbol says so.
+# valued by the portfolio app from its own terms, not quoted here. ``outro`` is quoted (BDRs,
+# gold) unless it has fixed-income terms (a COE: maturity, face value or indexer).
 QUOTABLE_TYPES = (
     AssetType.ACAO,
     AssetType.FII,
@@ -108,3 +108,19 @@ QUOTABLE_TYPES = (
     AssetType.CRIPTO,
     AssetType.OUTRO,
 )
+
+
+def quotable_q():
+    """Filter of the assets that have a market price (see :data:`QUOTABLE_TYPES`)."""
+    from django.db.models import Q
+
+    fixed_income_terms = Q(maturity_date__isnull=False) | Q(face_value__isnull=False) | ~Q(indexer="")
+    return Q(asset_type__in=QUOTABLE_TYPES) & ~(Q(asset_type=AssetType.OUTRO) & fixed_income_terms)
+
+
+def is_quotable(asset) -> bool:
+    if asset.asset_type not in QUOTABLE_TYPES:
+        return False
+    if asset.asset_type == AssetType.OUTRO:
+        return not (asset.maturity_date or asset.face_value is not None or asset.indexer)
+    return True

@@ -13,7 +13,7 @@ from django.utils import timezone
 from portfolio.models import Asset
 
 from . import services
-from .choices import QUOTABLE_TYPES, IndicatorSeries
+from .choices import IndicatorSeries, quotable_q
 from .models import FxRate, IndicatorRate, PriceBar, Quote
 from .providers.offline import OfflineProvider
 
@@ -32,7 +32,7 @@ def load(*, stdout=None) -> dict:
         "taxas de câmbio": 0,
         "indicadores": 0,
     }
-    assets = list(Asset.objects.filter(asset_type__in=QUOTABLE_TYPES))
+    assets = list(Asset.objects.filter(quotable_q()))
     have_quote = set(Quote.objects.filter(asset__in=assets).values_list("asset_id", flat=True))
     have_bars = {}
     for asset_id, day in PriceBar.objects.filter(asset__in=assets).values_list("asset_id", "date"):
@@ -47,37 +47,10 @@ def load(*, stdout=None) -> dict:
         if asset.delisted and asset.delisted_at:
             history = [b for b in history if b.date <= asset.delisted_at]
         known = have_bars.get(asset.pk, set())
-        bars.extend(
-            PriceBar(
-                asset=asset,
-                date=b.date,
-                open=b.open,
-                high=b.high,
-                low=b.low,
-                close=b.close,
-                adjusted_close=b.adjusted_close,
-                volume=b.volume,
-                source=provider.name,
-            )
-            for b in history
-            if b.date not in known
-        )
+        bars.extend(services.bar_row(asset, b, provider.name) for b in history if b.date not in known)
         if asset.pk not in have_quote and not asset.delisted:
             quote = provider.fetch_quotes([instrument]).quotes[instrument.key]
-            quotes.append(
-                Quote(
-                    asset=asset,
-                    price=quote.price,
-                    previous_close=quote.previous_close,
-                    change=quote.change,
-                    change_percent=quote.change_percent,
-                    volume=quote.volume,
-                    currency=quote.currency,
-                    source=quote.source,
-                    market_time=quote.market_time,
-                    fetched_at=now,
-                )
-            )
+            quotes.append(services.quote_row(asset, quote, now))
     PriceBar.objects.bulk_create(bars, batch_size=2000)
     Quote.objects.bulk_create(quotes, batch_size=500)
     counts["barras de preço"], counts["cotações"] = len(bars), len(quotes)

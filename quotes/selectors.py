@@ -97,22 +97,23 @@ def assets_to_update(*, tickers=None, include_delisted=False):
     """Assets a refresh or backfill works on → ``(assets, unknown_tokens)``.
 
     With ``tickers``: those (delisted ones only with ``include_delisted``). Without: every asset
-    someone holds, plus — with ``include_delisted`` — delisted assets that were ever in a position.
+    someone holds or follows in a watchlist, plus — with ``include_delisted`` — delisted assets
+    that were ever in a position.
     """
     from portfolio.models import Asset
     from portfolio.selectors import held_asset_ids
 
-    from .choices import QUOTABLE_TYPES
+    from .choices import quotable_q
+    from .models import WatchlistItem
 
     if tickers:
         assets, unknown = assets_by_tickers(tokens=tickers)
         return [a for a in assets if include_delisted or not a.delisted], unknown
-    rows = Asset.objects.filter(pk__in=held_asset_ids(), asset_type__in=QUOTABLE_TYPES, delisted=False)
+    wanted = held_asset_ids() | set(WatchlistItem.objects.values_list("asset_id", flat=True).distinct())
+    rows = Asset.objects.filter(quotable_q(), pk__in=wanted, delisted=False)
     assets = list(rows)
     if include_delisted:
-        assets += list(
-            Asset.objects.filter(delisted=True, asset_type__in=QUOTABLE_TYPES, positions__isnull=False).distinct()
-        )
+        assets += list(Asset.objects.filter(quotable_q(), delisted=True, positions__isnull=False).distinct())
     return assets, []
 
 

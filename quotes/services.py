@@ -13,7 +13,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache as django_cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
@@ -27,7 +26,8 @@ from portfolio.models import Asset, CorporateEvent
 from . import cache as quote_cache
 from . import circuit, markets, shared_state
 from .chain import Chain
-from .choices import QUOTABLE_TYPES, AnomalyKind, AnomalyStatus, IndicatorSeries
+from .choices import AnomalyKind, AnomalyStatus, IndicatorSeries
+from .choices import is_quotable as _is_quotable
 from .models import (
     FxRate,
     IndicatorRate,
@@ -61,7 +61,7 @@ class QuoteUnavailable(Exception):
 
 
 def is_quotable(asset) -> bool:
-    return asset.asset_type in QUOTABLE_TYPES
+    return _is_quotable(asset)
 
 
 def instrument_for(asset) -> Instrument:
@@ -106,6 +106,7 @@ class RefreshSummary:
     failed: int = 0
     anomalies: int = 0
     skipped: int = 0
+    fresh: int = 0
     sources: dict = field(default_factory=dict)
     reasons: dict = field(default_factory=dict)  # ticker -> [why each provider had nothing]
 
@@ -116,21 +117,35 @@ class RefreshSummary:
             "failed": self.failed,
             "anomalies": self.anomalies,
             "skipped": self.skipped,
+            "fresh": self.fresh,
             "sources": self.sources,
         }
 
 
-def quotes_refresh(*, assets, chain=None) -> RefreshSummary:
+# A scheduled refresh also renews quotes that would expire within this margin (schedule jitter).
+EXPIRY_MARGIN = timedelta(seconds=60)
+
+
+def quotes_refresh(*, assets, chain=None, only_expiring=False) -> RefreshSummary:
     """Fetch fresh quotes for ``assets`` through the chain and store them.
 
-    Moves ≥ ``QUOTES_ANOMALY_THRESHOLD`` % against the previous close without a corporate event
-    nearby are held as ``PriceAnomaly`` for an operator instead of being stored. Stored quotes
-    go to the cache and are announced to the live stream after the commit.
+    ``only_expiring`` (scheduled runs): leave out assets whose stored quote is still fresh —
+    a closed market's quote is fresh until the next open, so nights, weekends and holidays
+    cost no provider request. Moves ≥ ``QUOTES_ANOMALY_THRESHOLD`` % against the previous close
+    without a corporate event nearby are held as ``PriceAnomaly`` for an operator instead of
+    being stored. Stored quotes go to the cache and are announced to the live stream after the
+    commit.
     """
     assets = list(assets)
     summary = RefreshSummary()
     quotable = [a for a in assets if is_quotable(a) and not a.delisted]
     summary.skipped = len(assets) - len(quotable)
+    if only_expiring and quotable:
+        soon = timezone.now() + EXPIRY_MARGIN
+        fetched = dict(Quote.objects.filter(asset__in=quotable).values_list("asset_id", "fetched_at"))
+        due = [a for a in quotable if a.pk not in fetched or markets.fresh_until(a.market, fetched[a.pk]) <= soon]
+        summary.fresh = len(quotable) - len(due)
+        quotable = due
     summary.requested = len(quotable)
     if not quotable:
         return summary
@@ -160,25 +175,27 @@ def quotes_refresh(*, assets, chain=None) -> RefreshSummary:
     return summary
 
 
+def quote_row(asset, quote, fetched_at) -> Quote:
+    """An unsaved ``Quote`` from a provider's :class:`~quotes.providers.base.QuoteData`."""
+    return Quote(
+        asset=asset,
+        price=quote.price,
+        previous_close=quote.previous_close,
+        change=quote.change,
+        change_percent=quote.change_percent,
+        volume=quote.volume,
+        currency=quote.currency,
+        source=quote.source,
+        market_time=quote.market_time,
+        fetched_at=fetched_at,
+    )
+
+
 def _store_quotes(accepted, *, now):
     """Upsert ``Quote`` rows (and the day's bar once its session closed); cache and announce after commit."""
     if not accepted:
         return []
-    rows = [
-        Quote(
-            asset=asset,
-            price=q.price,
-            previous_close=q.previous_close,
-            change=q.change,
-            change_percent=q.change_percent,
-            volume=q.volume,
-            currency=q.currency,
-            source=q.source,
-            market_time=q.market_time,
-            fetched_at=now,
-        )
-        for asset, q in accepted.items()
-    ]
+    rows = [quote_row(asset, q, now) for asset, q in accepted.items()]
     Quote.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -406,12 +423,12 @@ def quotes_read(assets, *, refresh=False) -> dict:
             found[asset.pk] = quote_cache.decorate(quote_cache.quote_payload(row, asset), cached=False, now=now)
     reasons = {}
     if to_fetch:
-        locked = [a for a in to_fetch if django_cache.add(f"quotes:fetching:{a.pk}", 1, timeout=30)]
+        locked = [a for a in to_fetch if quote_cache.lock(f"fetch:{a.pk}")]
         try:
             if locked:
                 reasons = quotes_refresh(assets=locked).reasons
         finally:
-            django_cache.delete_many([f"quotes:fetching:{a.pk}" for a in locked])
+            quote_cache.unlock([f"fetch:{a.pk}" for a in locked])
         now = timezone.now()
         for row in Quote.objects.filter(asset__in=to_fetch).select_related("asset"):
             found[row.asset_id] = quote_cache.decorate(quote_cache.quote_payload(row, row.asset), cached=False, now=now)
@@ -589,6 +606,21 @@ def _report(summary, on_progress, item):
         on_progress(item)
 
 
+def bar_row(asset, bar, source) -> PriceBar:
+    """An unsaved ``PriceBar`` from a provider's :class:`~quotes.providers.base.Bar`."""
+    return PriceBar(
+        asset=asset,
+        date=bar.date,
+        open=bar.open,
+        high=bar.high,
+        low=bar.low,
+        close=bar.close,
+        adjusted_close=bar.adjusted_close,
+        volume=bar.volume,
+        source=source,
+    )
+
+
 def _store_history(asset, start, answer):
     if not answer.points:
         reasons = "; ".join(answer.reasons) or _("nenhum provedor tem histórico")
@@ -597,22 +629,7 @@ def _store_history(asset, start, answer):
     new = [bar for bar in answer.points if bar.date not in have and bar.date >= start]
     accepted, anomalies = _screen_bars(asset, new, have, answer.source)
     PriceBar.objects.bulk_create(
-        [
-            PriceBar(
-                asset=asset,
-                date=bar.date,
-                open=bar.open,
-                high=bar.high,
-                low=bar.low,
-                close=bar.close,
-                adjusted_close=bar.adjusted_close,
-                volume=bar.volume,
-                source=answer.source,
-            )
-            for bar in accepted
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
+        [bar_row(asset, bar, answer.source) for bar in accepted], ignore_conflicts=True, batch_size=1000
     )
     message = _("%(n)d registros inseridos (%(source)s)") % {"n": len(accepted), "source": answer.source}
     return BackfillItem(
@@ -675,39 +692,55 @@ def _opt(value):
 
 def anomaly_approve(*, anomaly, actor, meta=NO_REQUEST) -> PriceAnomaly:
     """Accept a held price: write it (quote or daily bar) and record who decided."""
+    return _review(anomaly, AnomalyStatus.APPROVED, actor=actor, meta=meta, apply=_apply_held_price)
+
+
+def anomaly_reject(*, anomaly, actor, notes="", meta=NO_REQUEST) -> PriceAnomaly:
+    """Discard a held price; the stored data stays as it was."""
+    return _review(anomaly, AnomalyStatus.REJECTED, actor=actor, meta=meta, notes=notes)
+
+
+def _review(anomaly, status, *, actor, meta, apply=None, notes=""):
+    """Move a pending anomaly to ``status`` once (concurrent clicks: the row lock decides), audited."""
     with transaction.atomic():
         anomaly = PriceAnomaly.objects.select_for_update().select_related("asset").get(pk=anomaly.pk)
         if anomaly.status != AnomalyStatus.PENDING:
             raise ValidationError(_("Esta anomalia já foi revisada."))
-        data = anomaly.payload or {}
-        if anomaly.kind == AnomalyKind.BAR:
-            PriceBar.objects.update_or_create(
-                asset=anomaly.asset,
-                date=anomaly.date,
-                defaults={
-                    "close": anomaly.price,
-                    "open": _dec(data.get("open")),
-                    "high": _dec(data.get("high")),
-                    "low": _dec(data.get("low")),
-                    "adjusted_close": _dec(data.get("adjusted_close")),
-                    "volume": data.get("volume"),
-                    "source": anomaly.source,
-                },
-            )
-        else:
-            _apply_held_quote(anomaly, data)
-        anomaly.status = AnomalyStatus.APPROVED
+        if apply is not None:
+            apply(anomaly)
+        anomaly.status = status
         anomaly.reviewed_by = actor if getattr(actor, "is_authenticated", False) else None
         anomaly.reviewed_at = timezone.now()
-        anomaly.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+        anomaly.notes = notes or anomaly.notes
+        anomaly.save(update_fields=["status", "reviewed_by", "reviewed_at", "notes"])
         audit_record(
             actor=actor,
-            action="quotes.anomaly_approve",
+            action="quotes.anomaly_approve" if status == AnomalyStatus.APPROVED else "quotes.anomaly_reject",
             target=anomaly,
-            changes={"status": [AnomalyStatus.PENDING, AnomalyStatus.APPROVED]},
+            changes={"status": [AnomalyStatus.PENDING, status]},
             meta=meta,
         )
     return anomaly
+
+
+def _apply_held_price(anomaly):
+    data = anomaly.payload or {}
+    if anomaly.kind == AnomalyKind.BAR:
+        PriceBar.objects.update_or_create(
+            asset=anomaly.asset,
+            date=anomaly.date,
+            defaults={
+                "close": anomaly.price,
+                "open": _dec(data.get("open")),
+                "high": _dec(data.get("high")),
+                "low": _dec(data.get("low")),
+                "adjusted_close": _dec(data.get("adjusted_close")),
+                "volume": data.get("volume"),
+                "source": anomaly.source,
+            },
+        )
+    else:
+        _apply_held_quote(anomaly, data)
 
 
 def _apply_held_quote(anomaly, data):
@@ -734,28 +767,6 @@ def _apply_held_quote(anomaly, data):
     )
     payload = quote_cache.quote_payload(row, anomaly.asset)
     transaction.on_commit(lambda: _after_store([payload], now))
-
-
-def anomaly_reject(*, anomaly, actor, notes="", meta=NO_REQUEST) -> PriceAnomaly:
-    """Discard a held price; the stored data stays as it was."""
-    with transaction.atomic():
-        anomaly = PriceAnomaly.objects.select_for_update().get(pk=anomaly.pk)
-        if anomaly.status != AnomalyStatus.PENDING:
-            raise ValidationError(_("Esta anomalia já foi revisada."))
-        anomaly.status = AnomalyStatus.REJECTED
-        anomaly.reviewed_by = actor if getattr(actor, "is_authenticated", False) else None
-        anomaly.reviewed_at = timezone.now()
-        if notes:
-            anomaly.notes = notes
-        anomaly.save(update_fields=["status", "reviewed_by", "reviewed_at", "notes"])
-        audit_record(
-            actor=actor,
-            action="quotes.anomaly_reject",
-            target=anomaly,
-            changes={"status": [AnomalyStatus.PENDING, AnomalyStatus.REJECTED]},
-            meta=meta,
-        )
-    return anomaly
 
 
 def _dec(value):

@@ -19,12 +19,16 @@ REFRESH_LOCK = "quotes:task:refresh_quotes"
 
 @shared_task(name="quotes.refresh_quotes", soft_time_limit=120, time_limit=150)
 def refresh_quotes(tickers=None):
-    """Refresh the quotes of ``tickers`` (``"PETR4"`` or ``"AAPL:US"``), default every held asset."""
+    """Refresh the quotes of ``tickers`` (``"PETR4"`` or ``"AAPL:US"``).
+
+    Without tickers: every held or watchlisted asset whose quote is missing or about to expire
+    (so a schedule every few minutes around the clock only calls providers when markets move).
+    """
     if not tickers and not cache.add(REFRESH_LOCK, 1, timeout=150):
         return {"skipped": "outra atualização completa está em andamento"}
     try:
         assets, unknown = assets_to_update(tickers=tickers)
-        summary = services.quotes_refresh(assets=assets).as_dict()
+        summary = services.quotes_refresh(assets=assets, only_expiring=not tickers).as_dict()
         summary["unknown"] = len(unknown)
         return summary
     finally:

@@ -14,6 +14,8 @@ from ..choices import SignalBand
 from ..models import PriceBar, WatchlistItem
 
 DECIMAL = {"max_digits": 30, "decimal_places": 8, "coerce_to_string": True}
+# Event ids are microseconds since the epoch; this one is the last of year 9999.
+MAX_EVENT_ID = 253_402_300_799_999_999
 
 
 def _split(value):
@@ -72,14 +74,17 @@ class HistoryQuerySerializer(serializers.Serializer):
 class UpdatesQuerySerializer(serializers.Serializer):
     tickers = TickerListField(required=False)
     since = serializers.IntegerField(
-        required=False, min_value=0, help_text=_("`last_event_id` da resposta anterior (microssegundos).")
+        required=False,
+        min_value=0,
+        max_value=MAX_EVENT_ID,
+        help_text=_("`last_event_id` da resposta anterior (microssegundos)."),
     )
 
 
 class FxQuerySerializer(serializers.Serializer):
     pair = serializers.RegexField(r"^[A-Za-z]{3}-[A-Za-z]{3}$", help_text=_("Ex.: USD-BRL (BRL por USD)."))
     date = serializers.DateField(required=False, help_text=_("Padrão: a taxa mais recente."))
-    amount = serializers.DecimalField(max_digits=24, decimal_places=8, required=False, min_value=0)
+    amount = serializers.DecimalField(max_digits=20, decimal_places=8, required=False, min_value=0)
 
     def validate_pair(self, value):
         return value.upper()

@@ -17,12 +17,16 @@ returning a ``StreamingHttpResponse`` over an async generator:
 """
 
 import asyncio
+import contextlib
 import json
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections, connections
 from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -57,11 +61,41 @@ async def authenticate(request):
 
 
 def parse_last_event_id(value):
+    """``Last-Event-ID`` → the datetime it stands for; anything unusable means "from the start"."""
     try:
         micros = int(str(value).strip())
-    except (TypeError, ValueError):
+        return datetime.fromtimestamp(micros / 1_000_000, tz=UTC) if micros > 0 else None
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
-    return datetime.fromtimestamp(micros / 1_000_000, tz=UTC) if micros > 0 else None
+
+
+# The streams' database reads run on this small pool: an idle stream holds no thread, and all
+# open streams share these few connections instead of holding one connection each.
+STREAM_THREADS = 4
+_executor = {"pool": ThreadPoolExecutor(max_workers=STREAM_THREADS, thread_name_prefix="quotes-sse")}
+
+
+def _updates(**kwargs):
+    close_old_connections()
+    return selectors.quote_updates_since(**kwargs)
+
+
+def _close_connections(barrier):
+    with contextlib.suppress(threading.BrokenBarrierError):
+        barrier.wait(timeout=2)
+    connections.close_all()
+
+
+def shutdown_stream_pool():
+    """Close the pool's database connections and threads (tests; a new pool takes over)."""
+    pool, _executor["pool"] = (
+        _executor["pool"],
+        ThreadPoolExecutor(max_workers=STREAM_THREADS, thread_name_prefix="quotes-sse"),
+    )
+    barrier = threading.Barrier(STREAM_THREADS)
+    for _ in range(STREAM_THREADS):
+        pool.submit(_close_connections, barrier)
+    pool.shutdown(wait=True)
 
 
 def format_event(row) -> str:
@@ -99,7 +133,7 @@ async def events(asset_ids, since):
     loop = asyncio.get_running_loop()
     heartbeat = settings.QUOTES_SSE_HEARTBEAT
     deadline = loop.time() + settings.QUOTES_SSE_MAX_SECONDS
-    updates = sync_to_async(selectors.quote_updates_since)
+    updates = sync_to_async(_updates, thread_sensitive=False, executor=_executor["pool"])
     yield f"retry: {int(settings.QUOTES_SSE_POLL_INTERVAL * 1000) + 1000}\n\n"
     pubsub = await _subscribe()
     last_beat = loop.time()

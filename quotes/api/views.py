@@ -5,6 +5,7 @@ authentication; registering an asset needs the ADMIN role; READONLY users cannot
 """
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -24,7 +25,7 @@ from portfolio.selectors import held_asset_ids_for
 
 from .. import cache as quote_cache
 from .. import selectors, services
-from ..choices import QUOTABLE_TYPES
+from ..choices import is_quotable, quotable_q
 from ..models import WatchlistItem
 from . import serializers as s
 
@@ -75,7 +76,7 @@ def asset_or_404(ticker, market=None):
 
 
 def quotable_or_404(asset):
-    if asset.asset_type not in QUOTABLE_TYPES:
+    if not is_quotable(asset):
         raise NotFound(
             _("%(ticker)s (%(type)s) não tem cotação de mercado.")
             % {"ticker": asset.ticker, "type": asset.get_asset_type_display()}
@@ -98,13 +99,13 @@ class QuoteBatchView(APIView):
             assets, not_found = selectors.assets_by_tickers(tokens=params["tickers"])
         else:
             assets, not_found = list(Asset.objects.filter(pk__in=held_asset_ids_for(owner=request.user))), []
-        quotable = [a for a in assets if a.asset_type in QUOTABLE_TYPES]
+        quotable = [a for a in assets if is_quotable(a)]
         found = services.quotes_read(quotable, refresh=params["refresh"])
         return Response(
             {
                 "results": [found[a.pk] for a in quotable if a.pk in found],
                 "not_found": not_found,
-                "not_quotable": [a.ticker for a in assets if a.asset_type not in QUOTABLE_TYPES],
+                "not_quotable": [a.ticker for a in assets if not is_quotable(a)],
                 "unavailable": [a.ticker for a in quotable if a.pk not in found],
             }
         )
@@ -213,7 +214,7 @@ class FxView(APIView):
         }
         if "amount" in params:
             body["amount"] = params["amount"]
-            body["converted"] = (params["amount"] * rate).quantize(rate.__class__("0.00000001"))
+            body["converted"] = (params["amount"] * rate).quantize(Decimal("0.00000001"))
         return Response(s.FxSerializer(body).data)
 
 
@@ -244,7 +245,7 @@ class SignalRankingView(APIView):
             ids |= selectors.watchlist_asset_ids(owner=request.user)
         if universe in ("default", "held"):
             ids |= held_asset_ids_for(owner=request.user)
-        assets = Asset.objects.filter(asset_type__in=QUOTABLE_TYPES, delisted=False)
+        assets = Asset.objects.filter(quotable_q(), delisted=False)
         if universe != "all":
             assets = assets.filter(pk__in=ids)
         rows = selectors.signals_ranking(assets=assets, limit=params["limit"])

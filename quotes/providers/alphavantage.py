@@ -64,10 +64,7 @@ class AlphaVantageProvider(Provider):
             if not row:
                 result.not_found.add(instrument.key)
                 continue
-            try:
-                result.quotes[instrument.key] = self._quote(instrument, row)
-            except BadResponse as exc:
-                result.invalid[instrument.key] = str(exc)
+            result.parse(instrument, self._quote, instrument, row)
         return result
 
     def _quote(self, instrument, row):

@@ -113,6 +113,23 @@ class BatchResult:
     quotes: dict = field(default_factory=dict)  # key -> QuoteData
     not_found: set = field(default_factory=set)  # keys the provider does not know
     invalid: dict = field(default_factory=dict)  # key -> why that symbol's entry was unusable
+    rejected: dict = field(default_factory=dict)  # key -> a valid answer about something else (currency)
+
+    def keep_currency(self, instruments):
+        """Reject answers in another currency than the asset's (e.g. a US ADR for an EU listing)."""
+        wanted = {i.key: i.currency.upper() for i in instruments}
+        for key, quote in list(self.quotes.items()):
+            if wanted.get(key) and quote.currency != wanted[key]:
+                self.rejected[key] = f"cotado em {quote.currency}, o ativo é em {wanted[key]}"
+                del self.quotes[key]
+        return self
+
+    def parse(self, instrument, build, *args):
+        """Store ``build(*args)`` as ``instrument``'s quote; a :class:`BadResponse` marks the entry invalid."""
+        try:
+            self.quotes[instrument.key] = build(*args)
+        except BadResponse as exc:
+            self.invalid[instrument.key] = str(exc)
 
 
 # --- Errors ------------------------------------------------------------------

@@ -51,23 +51,25 @@ class BrapiProvider(Provider):
         return result
 
     def _stock_quotes(self, instruments, result):
-        by_symbol = {i.ticker.upper(): i for i in instruments}
-        data = self.get_json(f"{self.base_url}/quote/{','.join(by_symbol)}", params=self._params(), not_found_ok=True)
-        if data is None:  # brapi answers 404 for the whole request when it knows none/one is unknown
+        data = self.get_json(
+            f"{self.base_url}/quote/{','.join(i.ticker.upper() for i in instruments)}",
+            params=self._params(),
+            not_found_ok=True,
+        )
+        self._collect(data, "results", "symbol", instruments, result)
+
+    def _collect(self, data, key, symbol_field, instruments, result):
+        """Match answered rows to instruments; unanswered ones are not found (404: all of them)."""
+        if data is None:  # brapi answers 404 for the whole request when one symbol is unknown
             result.not_found.update(i.key for i in instruments)
             return
-        rows = _results(data, "results")
+        by_symbol = {i.ticker.upper(): i for i in instruments}
         seen = set()
-        for row in rows:
-            symbol = str(row.get("symbol", "")).upper()
-            instrument = by_symbol.get(symbol)
-            if instrument is None:
-                continue
-            seen.add(symbol)
-            try:
-                result.quotes[instrument.key] = self._quote(instrument, row)
-            except BadResponse as exc:
-                result.invalid[instrument.key] = str(exc)
+        for row in _results(data, key):
+            instrument = by_symbol.get(str(row.get(symbol_field, "")).upper())
+            if instrument is not None:
+                seen.add(instrument.ticker.upper())
+                result.parse(instrument, self._quote, instrument, row)
         result.not_found.update(i.key for s, i in by_symbol.items() if s not in seen)
 
     def _quote(self, instrument, row, *, time_field="regularMarketTime"):
@@ -90,27 +92,12 @@ class BrapiProvider(Provider):
         )
 
     def _crypto_quotes(self, instruments, currency, result):
-        by_coin = {i.ticker.upper(): i for i in instruments}
         data = self.get_json(
             f"{self.base_url}/v2/crypto",
-            params=self._params(coin=",".join(by_coin), currency=currency),
+            params=self._params(coin=",".join(i.ticker.upper() for i in instruments), currency=currency),
             not_found_ok=True,
         )
-        if data is None:
-            result.not_found.update(i.key for i in instruments)
-            return
-        seen = set()
-        for row in _results(data, "coins"):
-            coin = str(row.get("coin", "")).upper()
-            instrument = by_coin.get(coin)
-            if instrument is None:
-                continue
-            seen.add(coin)
-            try:
-                result.quotes[instrument.key] = self._quote(instrument, row)
-            except BadResponse as exc:
-                result.invalid[instrument.key] = str(exc)
-        result.not_found.update(i.key for c, i in by_coin.items() if c not in seen)
+        self._collect(data, "coins", "coin", instruments, result)
 
     def fetch_history(self, instrument, start, end):
         range_name = range_for(RANGES, start)

@@ -50,24 +50,24 @@ class FinnhubProvider(Provider):
             if not data.get("t") and not data.get("c"):
                 result.not_found.add(instrument.key)
                 continue
-            try:
-                result.quotes[instrument.key] = QuoteData(
-                    ticker=instrument.ticker,
-                    market=instrument.market,
-                    price=to_decimal(data.get("c"), what="preço"),
-                    currency=instrument.currency,
-                    market_time=from_epoch(data.get("t")),
-                    source=self.name,
-                    previous_close=optional_decimal(data.get("pc"), positive=True),
-                    change=optional_decimal(data.get("d")),
-                    change_percent=optional_decimal(data.get("dp")),
-                    open=optional_decimal(data.get("o"), positive=True),
-                    high=optional_decimal(data.get("h"), positive=True),
-                    low=optional_decimal(data.get("l"), positive=True),
-                )
-            except BadResponse as exc:
-                result.invalid[instrument.key] = str(exc)
+            result.parse(instrument, self._quote, instrument, data)
         return result
+
+    def _quote(self, instrument, data):
+        return QuoteData(
+            ticker=instrument.ticker,
+            market=instrument.market,
+            price=to_decimal(data.get("c"), what="preço"),
+            currency=instrument.currency,
+            market_time=from_epoch(data.get("t")),
+            source=self.name,
+            previous_close=optional_decimal(data.get("pc"), positive=True),
+            change=optional_decimal(data.get("d")),
+            change_percent=optional_decimal(data.get("dp")),
+            open=optional_decimal(data.get("o"), positive=True),
+            high=optional_decimal(data.get("h"), positive=True),
+            low=optional_decimal(data.get("l"), positive=True),
+        )
 
     def fetch_history(self, instrument, start, end):
         data = self._get(

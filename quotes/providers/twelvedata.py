@@ -86,10 +86,7 @@ class TwelveDataProvider(Provider):
             if not isinstance(row, dict) or row.get("status") == "error":
                 result.not_found.add(instrument.key)
                 continue
-            try:
-                result.quotes[instrument.key] = self._quote(instrument, row)
-            except BadResponse as exc:
-                result.invalid[instrument.key] = str(exc)
+            result.parse(instrument, self._quote, instrument, row)
         return result
 
     def _quote(self, instrument, row):

@@ -101,10 +101,7 @@ class YahooProvider(Provider):
             if not isinstance(responses, list) or not responses or not isinstance(responses[0], dict):
                 result.not_found.add(instrument.key)
                 continue
-            try:
-                result.quotes[instrument.key] = self._quote(instrument, responses[0].get("meta"))
-            except BadResponse as exc:
-                result.invalid[instrument.key] = str(exc)
+            result.parse(instrument, self._quote, instrument, responses[0].get("meta"))
         result.not_found.update(i.key for s, i in by_symbol.items() if s not in seen)
         return result
 

@@ -266,3 +266,32 @@ def test_history_default_window_is_one_year(api, petr4):
     PriceBar.objects.create(asset=petr4, date=today - timedelta(days=400), close=Decimal("1"))
     PriceBar.objects.create(asset=petr4, date=today - timedelta(days=30), close=Decimal("2"))
     assert api.get("/api/v1/quotes/PETR4/history/").json()["count"] == 1
+
+
+def test_outro_with_fixed_income_terms_is_not_quoted(api, db):
+    make_asset("COE-XP-2027", asset_type="outro", maturity_date=date(2027, 6, 30), face_value=Decimal("1000"))
+    make_asset("OZ1D", asset_type="outro")
+    body = api.get("/api/v1/quotes/?tickers=COE-XP-2027,OZ1D").json()
+    assert body["not_quotable"] == ["COE-XP-2027"]
+    assert [q["ticker"] for q in body["results"]] == ["OZ1D"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/quotes/updates/?since=99999999999999999999999",
+        "/api/v1/fx/?pair=USD-BRL&amount=999999999999999999999999",
+        "/api/v1/quotes/PETR4/history/?start=0001-01-01&end=9999-12-31",
+        "/api/v1/signals/ranking/?limit=0",
+    ],
+)
+def test_bad_input_is_400_never_500(api, petr4, path):
+    assert api.get(path).status_code == 400
+
+
+def test_sse_last_event_id_garbage_means_from_the_start():
+    from quotes.api.sse import parse_last_event_id
+
+    assert parse_last_event_id("abc") is None
+    assert parse_last_event_id("9" * 40) is None
+    assert parse_last_event_id("1795098600123456").year == 2026

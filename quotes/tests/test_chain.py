@@ -188,3 +188,14 @@ def test_history_fx_series_and_lookup_through_the_chain(live):
         found, attempts = chain.lookup("PETR")
     assert ("PETR4", "BR") in {(r.ticker, r.market) for r in found}
     assert {a.provider for a in attempts} == {"brapi", "yahoo", "finnhub", "twelvedata"}
+
+
+def test_answer_in_another_currency_is_rejected_not_stored(live, settings):
+    settings.QUOTES_CHAINS = {**settings.QUOTES_CHAINS, "EU": ["yahoo", "twelvedata"]}
+    asml = Instrument("ASML", "EU", "stock_intl", "EUR")
+    live.prices["ASML"] = Decimal("700")
+    result = fetch([asml])  # both fakes answer the bare symbol in USD (the US listing)
+    assert result.quotes == {}
+    assert [a.outcome for a in result.attempts] == [Outcome.NOT_FOUND, Outcome.NOT_FOUND]
+    assert "cotado em USD, o ativo é em EUR" in result.reasons[asml.key][0]
+    assert circuit.status("yahoo")["state"] == circuit.CLOSED

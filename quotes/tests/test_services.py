@@ -33,6 +33,7 @@ def test_refresh_stores_quotes_attempts_and_cache(live, petr4, aapl, django_capt
         "failed": 0,
         "anomalies": 0,
         "skipped": 0,
+        "fresh": 0,
         "sources": None,
     }
     assert summary.sources == {"brapi": 1, "finnhub": 1}
@@ -254,3 +255,20 @@ def test_lookup_marks_registered_and_register_creates_asset(settings, petr4, adm
         services.asset_register(ticker="PETR3", actor=admin_user)
     with pytest.raises(ValidationError):
         services.asset_register(ticker="NADA9", actor=admin_user)
+
+
+def test_reads_survive_an_unreachable_cache(petr4):
+    from django.test import override_settings
+
+    broken = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with override_settings(CACHES=broken):
+        first = services.quote_read(petr4)  # offline provider, no cache at all
+        second = services.quote_read(petr4)
+    assert first["price"] == second["price"] == "37.52000000"
+    assert second["cached"] is False

@@ -21,6 +21,15 @@ from quotes.models import Quote
 from quotes.tests.factories import hold, make_asset
 
 
+@pytest.fixture(autouse=True)
+def _close_stream_pool():
+    """The stream pool's threads hold database connections: close them before the test database goes."""
+    yield
+    from quotes.api.sse import shutdown_stream_pool
+
+    shutdown_stream_pool()
+
+
 @pytest.fixture
 def fast_stream(settings):
     settings.QUOTES_SSE_POLL_INTERVAL = 0.05
@@ -71,7 +80,7 @@ def bearer(user):
     return {"Authorization": f"Bearer {AccessToken.for_user(user)}"}
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_stream_needs_authentication(fast_stream):
     status, body = read_stream("/api/v1/quotes/stream/")
     assert status == 401 and "credenciais" in body
@@ -79,7 +88,7 @@ def test_stream_needs_authentication(fast_stream):
     assert status == 401
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_stream_sends_held_quotes_heartbeats_and_resumes(fast_stream, user, other_user):
     petr4, vale3, aapl = make_asset("PETR4"), make_asset("VALE3"), make_asset("AAPL", market="US", currency="USD")
     hold(user, petr4)
@@ -105,7 +114,7 @@ def test_stream_sends_held_quotes_heartbeats_and_resumes(fast_stream, user, othe
     assert [(e["data"]["ticker"], e["data"]["price"]) for e in resumed] == [("PETR4", "38.00000000")]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_stream_of_explicit_tickers_and_unknown_ones(fast_stream, user):
     make_asset("PETR4")
     quote(make_asset("BTC", market="GLOBAL", asset_type="cripto"), "513000", timezone.now())
@@ -115,7 +124,7 @@ def test_stream_of_explicit_tickers_and_unknown_ones(fast_stream, user):
     assert status == 404 and "NOPE3" in body
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_stream_accepts_the_session(fast_stream, client, user):
     client.force_login(user)
 
@@ -141,8 +150,14 @@ def uvicorn_server(transactional_db, settings):
     settings.QUOTES_SSE_POLL_INTERVAL = 0.1
     settings.QUOTES_SSE_HEARTBEAT = 0.3
     settings.QUOTES_SSE_MAX_SECONDS = 5
+    from django.db import connections
+
     from exitus.asgi import application
 
+    # Server threads must not keep persistent connections: the test database is dropped afterwards.
+    db_settings = connections.settings["default"]
+    max_age = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
@@ -156,6 +171,7 @@ def uvicorn_server(transactional_db, settings):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    db_settings["CONN_MAX_AGE"] = max_age
 
 
 def test_stream_really_streams_under_uvicorn(uvicorn_server, user):
@@ -188,14 +204,18 @@ def test_stream_really_streams_under_uvicorn(uvicorn_server, user):
             received.append(line)
             if line.startswith("data:") and "38.25" in line:
                 break
+        for line in lines:  # then, with nothing new, a heartbeat keeps the connection alive
+            received.append(line)
+            if line == ": heartbeat":
+                break
     assert first_event_after < 2  # delivered at once, not when the response ends
-    assert any(line == ": heartbeat" for line in received) or len(received) > 3
+    assert received[-1] == ": heartbeat"
     ids = [line for line in received if line.startswith("id: ")]
     assert len(ids) == 2 and int(ids[1][4:]) > int(ids[0][4:])
 
 
 @pytest.mark.redis
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_redis_pubsub_wakes_the_stream_at_once(redis_url, settings, user):
     """With Redis the stream sleeps on the pub/sub channel: an update arrives long before any timeout."""
     import asyncio

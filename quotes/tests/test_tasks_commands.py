@@ -1,6 +1,6 @@
 """Celery tasks (names, JSON results, idempotency), the backfill command and the demo loader."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -42,12 +42,27 @@ def test_refresh_quotes_defaults_to_held_assets(live, user, petr4, aapl):
         "failed": 0,
         "anomalies": 0,
         "skipped": 0,
+        "fresh": 0,
         "sources": {"brapi": 1},
         "unknown": 0,
     }
     assert list(Quote.objects.values_list("asset__ticker", flat=True)) == ["PETR4"]
-    again = tasks.refresh_quotes.apply().get()  # idempotent: same row updated
-    assert again["updated"] == 1 and Quote.objects.count() == 1
+    again = tasks.refresh_quotes.apply().get()  # the quote is still fresh: no provider call
+    assert (again["requested"], again["fresh"], again["updated"]) == (0, 1, 0)
+    assert tasks.refresh_quotes.apply(kwargs={"tickers": ["PETR4"]}).get()["updated"] == 1  # explicit: forced
+    assert Quote.objects.count() == 1
+
+
+def test_scheduled_refresh_skips_closed_markets_until_the_next_open(live, user, petr4):
+    hold(user, petr4)
+    with time_machine.travel("2026-11-20 22:00:00 +0000", tick=False) as clock:  # Friday night (a holiday too)
+        assert tasks.refresh_quotes.apply().get()["updated"] == 1
+        calls = live.count("brapi")
+        clock.shift(timedelta(days=2))  # Sunday night
+        assert tasks.refresh_quotes.apply().get()["fresh"] == 1
+        assert live.count("brapi") == calls
+        clock.shift(timedelta(hours=16))  # Monday 11:00 local: open again
+        assert tasks.refresh_quotes.apply().get()["updated"] == 1
 
 
 def test_refresh_quotes_by_ticker_and_overlap_lock(live, petr4):
@@ -142,3 +157,28 @@ def test_demo_load_is_idempotent_and_offline(settings, db):
 
 def test_no_missing_migrations():
     call_command("makemigrations", "quotes", "--check", "--dry-run", stdout=StringIO())
+
+
+def test_default_refresh_also_covers_watchlists(live, user, petr4, aapl):
+    from quotes.models import WatchlistItem
+
+    hold(user, petr4)
+    WatchlistItem.objects.create(owner=user, asset=aapl)
+    assert tasks.refresh_quotes.apply().get()["updated"] == 2
+
+
+def test_health_entry_and_system_checks(settings):
+    from django.core import checks
+
+    from exitus.health import run_checks
+    from quotes import circuit
+
+    assert run_checks()[1]["quotes"] == "ok"
+    settings.QUOTES_MODE = "live"
+    settings.QUOTES_CIRCUIT_FAILURES = 1
+    circuit.record_failure("brapi")
+    assert run_checks()[1]["quotes"]["open_circuits"] == ["brapi"]
+    settings.QUOTES_MODE, settings.DEBUG, settings.TESTING = "offline", False, False
+    assert "quotes.W001" in {m.id for m in checks.run_checks()}
+    settings.QUOTES_CHAINS = {"BR": ["nope"]}
+    assert "quotes.E001" in {m.id for m in checks.run_checks()}

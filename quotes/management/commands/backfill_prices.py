@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from quotes import services
-from quotes.choices import QUOTABLE_TYPES
+from quotes.choices import is_quotable
 from quotes.selectors import assets_to_update
 
 
@@ -39,10 +39,10 @@ class Command(BaseCommand):
         assets, unknown = assets_to_update(tickers=tickers, include_delisted=include_delisted)
         for token in unknown:
             self.stderr.write(f"[ERRO] {token}: ativo não cadastrado")
-        skipped = [a for a in assets if a.asset_type not in QUOTABLE_TYPES]
+        skipped = [a for a in assets if not is_quotable(a)]
         for asset in skipped:
             self.stdout.write(f"[INFO] {asset.ticker}: {asset.get_asset_type_display()} não tem cotação de mercado")
-        assets = [a for a in assets if a.asset_type in QUOTABLE_TYPES]
+        assets = [a for a in assets if is_quotable(a)]
         self.stdout.write(f"[INFO] Iniciando população de histórico de preços ({len(assets)} ativos, {days} dias)...")
         if dry_run:
             for asset, start, end, missing in services.backfill_plan(assets=assets, days=days):

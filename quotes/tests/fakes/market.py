@@ -180,6 +180,8 @@ class FakeMarket:
 class FakeHandler(BaseHTTPRequestHandler):
     market: FakeMarket = None
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without this, Nagle + delayed ACK add ~40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):  # quiet
         pass
@@ -335,7 +337,7 @@ class FakeHandler(BaseHTTPRequestHandler):
                     regularMarketPrice=m.price(ticker),
                     chartPreviousClose=m.prev(ticker),
                     regularMarketTime=int(time.time()),
-                    currency="BRL" if symbol.endswith(".SA") else "USD",
+                    currency="BRL" if symbol.endswith(".SA") else symbol.rsplit("-", 1)[1] if "-" in symbol else "USD",
                 )
                 results.append(row)
             if not results:
@@ -547,3 +549,39 @@ class FakeHandler(BaseHTTPRequestHandler):
                 row.update(paridadeCompra=1, paridadeVenda=1, tipoBoletim="Fechamento PTAX")
             rows.append(row)
         return 200, {"@odata.context": "fake", "value": rows}
+
+
+def _serve_forever(prices, latency, ready):
+    market = FakeMarket(prices, latency=latency).start()
+    ready.put(market.port)
+    threading.Event().wait()
+
+
+class FakeMarketProcess:
+    """The fake market in its own process (benchmarks: the client's threads do not share its GIL).
+
+    Exposes ``url`` / ``provider_settings`` like :class:`FakeMarket`; faults and counters stay
+    with the in-process variant.
+    """
+
+    def __init__(self, prices, *, latency=0.0):
+        self.prices, self.latency = prices, latency
+        self.port = None
+        self._process = None
+
+    def __enter__(self):
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        ready = context.Queue()
+        self._process = context.Process(target=_serve_forever, args=(self.prices, self.latency, ready), daemon=True)
+        self._process.start()
+        self.port = ready.get(timeout=10)
+        return self
+
+    def __exit__(self, *exc):
+        self._process.terminate()
+        self._process.join(timeout=5)
+
+    url = FakeMarket.url
+    provider_settings = FakeMarket.provider_settings
