@@ -45,6 +45,7 @@ migrate: install
 run: install
 	@$(RUN_ENV) $(PY) manage.py migrate --noinput -v 0
 	@$(RUN_ENV) $(PY) manage.py seed_demo
+	@$(RUN_ENV) $(PY) manage.py setup_periodic_tasks
 	@$(RUN_ENV) $(PY) manage.py dev_banner
 	@$(RUN_ENV) $(VENV)/bin/honcho -f exitus/Procfile.dev -d . start
 

@@ -7,6 +7,14 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import AdminFactory, ReadOnlyFactory, UserFactory
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_tasks_registered():
+    """Register every app's tasks, as a worker does at start-up."""
+    from exitus.celery import app
+
+    app.loader.import_default_modules()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_state(settings, tmp_path):
     """Each test gets an empty cache and its own media folder."""

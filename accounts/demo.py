@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from .choices import Role
+from .groups import ensure_billing_groups
 from .models import User
 
 
@@ -20,6 +21,7 @@ def demo_users():
 @transaction.atomic
 def load(*, stdout=None):
     """Create or refresh the demo users. Idempotent: a second run changes nothing."""
+    ensure_billing_groups()
     created = 0
     for row in demo_users():
         user = User.objects.filter(username__iexact=row["username"]).first()

@@ -1,14 +1,14 @@
 """ASGI entry point: uvicorn (or gunicorn with uvicorn workers) serves this.
 
 ASGI lets the live streams (SSE of quotes and robot logs) wait on I/O without holding a
-worker. Those streams are async views and go through Django's ASGI handler. Every other
+worker. Those streams (async views, or views marked with ``exitus.streaming.streams_over_asgi``)
+go through Django's ASGI handler. Every other
 view is synchronous: running it through the ASGI handler costs several thread hops per
 request (sync middleware ↔ event loop), which halves throughput on two cores. So plain
 requests take one hop into Django's WSGI handler instead (a2wsgi's ``WSGIMiddleware``, the
 whole middleware chain and view on one thread), and only async views use the ASGI path.
 """
 
-import asyncio
 import os
 
 from a2wsgi import WSGIMiddleware
@@ -22,11 +22,13 @@ django_wsgi = WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get(
 
 from django.urls import Resolver404, resolve  # noqa: E402 - needs settings loaded
 
+from exitus.streaming import is_streaming_view  # noqa: E402
+
 _async_paths: dict[str, bool] = {}
 
 
 def is_async_view(path: str) -> bool:
-    """Whether ``path`` resolves to an async view (an SSE stream). Cached per path."""
+    """Whether ``path`` resolves to a streaming (SSE) or async view. Cached per path."""
     cached = _async_paths.get(path)
     if cached is None:
         try:
@@ -34,7 +36,7 @@ def is_async_view(path: str) -> bool:
         except Resolver404:
             cached = False
         else:
-            cached = asyncio.iscoroutinefunction(func) or asyncio.iscoroutinefunction(getattr(func, "view_class", None))
+            cached = is_streaming_view(func)
         if len(_async_paths) < 10_000:
             _async_paths[path] = cached
     return cached

@@ -319,7 +319,7 @@ CELERY_TASK_ROUTES = {
     "quotes.*": {"queue": "quotes"},
     "billing_rpa.*": {"queue": "rpa"},
 }
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "scheduling.beat:HeartbeatScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -473,4 +473,60 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["quotes_lookup"] = env.str("THROTTLE_QU
 
 # --- billing_rpa -------------------------------------------------------------
 
+# The RPA API (robots). Tests and `make run` point these at the bundled simulator.
+RPA_API_URL = env.str("RPA_API_URL", default="http://127.0.0.1:8765")
+RPA_API_TOKEN = env.str("RPA_API_TOKEN", default="dev-rpa-token" if _DEV_ONLY else "")
+RPA_API_CONNECT_TIMEOUT = env.float("RPA_API_CONNECT_TIMEOUT", default=5.0)
+RPA_API_READ_TIMEOUT = env.float("RPA_API_READ_TIMEOUT", default=20.0)
+# Portal passwords: Fernet keys (comma-separated, first one encrypts), separate from SECRET_KEY.
+BILLING_FERNET_KEYS = env.list("BILLING_FERNET_KEYS", default=[])
+if not BILLING_FERNET_KEYS:
+    if not _DEV_ONLY:
+        raise ImproperlyConfigured("BILLING_FERNET_KEYS must be set when DEBUG is off.")
+    BILLING_FERNET_KEYS = ["ZXhpdHVzLWRldi1vbmx5LWJpbGxpbmcta2V5LTAwMDA="]  # dev/test only
+# Robot jobs: automatic attempts for system failures, backoff, deadline, poller batch.
+BILLING_RPA_MAX_ATTEMPTS = env.int("BILLING_RPA_MAX_ATTEMPTS", default=3)
+BILLING_RPA_RETRY_BASE_SECONDS = env.float("BILLING_RPA_RETRY_BASE_SECONDS", default=30.0)
+BILLING_RPA_RETRY_MAX_SECONDS = env.float("BILLING_RPA_RETRY_MAX_SECONDS", default=1800.0)
+BILLING_RPA_START_MAX_TRIES = env.int("BILLING_RPA_START_MAX_TRIES", default=5)
+BILLING_RPA_JOB_TIMEOUT_SECONDS = env.int("BILLING_RPA_JOB_TIMEOUT_SECONDS", default=1800)
+BILLING_RPA_POLL_INTERVAL_SECONDS = env.float("BILLING_RPA_POLL_INTERVAL_SECONDS", default=3.0)
+BILLING_RPA_POLL_BATCH = env.int("BILLING_RPA_POLL_BATCH", default=50)
+BILLING_RPA_POLL_BUDGET_SECONDS = env.float("BILLING_RPA_POLL_BUDGET_SECONDS", default=50.0)
+# How long a worker holds an execution it is talking to the robot about (longer than any HTTP call).
+BILLING_RPA_CLAIM_LEASE_SECONDS = env.int("BILLING_RPA_CLAIM_LEASE_SECONDS", default=120)
+BILLING_RPA_CANCEL_ON_ROBOT = env.bool("BILLING_RPA_CANCEL_ON_ROBOT", default=True)
+BILLING_RPA_BUSINESS_ERROR_PATTERNS = env.list(
+    "BILLING_RPA_BUSINESS_ERROR_PATTERNS",
+    default=["negocio", "negócio", "business", "credencia", "senha", "login", "nao disponivel", "não disponível"],
+)
+# Invoices: size cap (manual uploads and robot downloads) and the robot's time-limited link.
+BILLING_INVOICE_MAX_BYTES = env.int("BILLING_INVOICE_MAX_BYTES", default=10 * 1024 * 1024)
+BILLING_PUBLIC_BASE_URL = env.str("BILLING_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+BILLING_FILE_URL_MAX_AGE = env.int("BILLING_FILE_URL_MAX_AGE", default=900)
+# Live logs (SSE): heartbeat, database polling fallback, longest stream.
+BILLING_SSE_HEARTBEAT_SECONDS = env.float("BILLING_SSE_HEARTBEAT_SECONDS", default=15.0)
+BILLING_SSE_POLL_SECONDS = env.float("BILLING_SSE_POLL_SECONDS", default=1.0)
+BILLING_SSE_MAX_SECONDS = env.float("BILLING_SSE_MAX_SECONDS", default=3600.0)
+# A process is late when not finished this many days after its month ended (or past due).
+BILLING_LATE_AFTER_DAYS = env.int("BILLING_LATE_AFTER_DAYS", default=10)
+# OpenAPI: name the billing status enums explicitly (several serializers have a "status").
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "BillingProcessStatusEnum": "billing_rpa.choices.ProcessStatus",
+        "BillingExecutionStatusEnum": "billing_rpa.choices.ExecutionStatus",
+        "BillingExecutionKindEnum": "billing_rpa.choices.ExecutionKind",
+    }
+)
+
 # --- scheduling --------------------------------------------------------------
+
+BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=15)
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+BACKUP_PREFIX = env.str("BACKUP_PREFIX", default="backups")
+LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=90)
+PROVIDER_ATTEMPT_RETENTION_DAYS = env.int("PROVIDER_ATTEMPT_RETENTION_DAYS", default=14)
+JOBRUN_RETENTION_DAYS = env.int("JOBRUN_RETENTION_DAYS", default=180)
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=30)
+BILLING_REPORT_RECIPIENTS = env.list("BILLING_REPORT_RECIPIENTS", default=[])
+MONTHLY_PROCESSES_DEADLINE_DAY = env.int("MONTHLY_PROCESSES_DEADLINE_DAY", default=3)

@@ -13,7 +13,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
-    full_name = factory.Faker("name", locale="pt_BR")
+    full_name = factory.Sequence(lambda n: f"Pessoa {n}")
     role = Role.USER
     is_active = True
 

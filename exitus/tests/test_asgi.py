@@ -23,3 +23,8 @@ def test_asgi_application_serves_requests():
     assert health.status_code == 200
     assert health.json()["checks"]["database"] == "ok"
     assert me.status_code == 401
+
+
+def test_marked_streaming_actions_take_the_asgi_path():
+    assert asgi.is_async_view("/api/v1/billing/executions/1/logs/stream/") is True
+    assert asgi.is_async_view("/api/v1/billing/executions/1/logs/") is False

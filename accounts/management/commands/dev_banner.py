@@ -26,4 +26,10 @@ class Command(BaseCommand):
         ]
         for row in demo_users():
             lines.append(f"  {row['username']:<14} {row['password']:<10} {row['role']}")
+        try:
+            from billing_rpa.demo import DEMO_PASSWORD, DEMO_STAFF
+        except ImportError:  # billing demo not installed
+            DEMO_STAFF = []
+        for row in DEMO_STAFF:
+            lines.append(f"  {row['username']:<14} {DEMO_PASSWORD:<10} USER, grupo {row['group']}")
         self.stdout.write("\n".join(lines) + "\n")

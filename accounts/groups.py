@@ -1,0 +1,22 @@
+"""The billing staff groups and their permissions, recreated on demand.
+
+The data migration ``0002_billing_groups`` creates them on a fresh database; this helper
+puts them back where they were wiped (a flushed database, ``seed_demo`` after a restore).
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+
+from .choices import BILLING_PERMISSIONS
+from .models import User
+
+
+def ensure_billing_groups():
+    user_type = ContentType.objects.get_for_model(User)
+    for group_name, permissions in BILLING_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        for codename, label in permissions:
+            perm, _ = Permission.objects.get_or_create(
+                content_type=user_type, codename=codename, defaults={"name": str(label)}
+            )
+            group.permissions.add(perm)

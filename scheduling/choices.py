@@ -1,0 +1,17 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class JobRunStatus(models.TextChoices):
+    QUEUED = "ENFILEIRADO", _("Enfileirado")
+    RUNNING = "EXECUTANDO", _("Executando")
+    SUCCESS = "CONCLUIDO", _("Concluído")
+    FAILURE = "FALHOU", _("Falhou")
+    RETRY = "TENTANDO_NOVAMENTE", _("Tentando novamente")
+    SKIPPED = "IGNORADO", _("Ignorado (já em execução ou já feito)")
+
+
+class JobTrigger(models.TextChoices):
+    BEAT = "agendamento", _("Agendamento")
+    MANUAL = "manual", _("Executar agora")
+    OTHER = "outro", _("Outro")
