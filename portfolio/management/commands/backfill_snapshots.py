@@ -5,13 +5,14 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from portfolio.analytics import services
+from portfolio.analytics.months import parse_month
 
 
 def _month(text):
     try:
-        return date.fromisoformat(f"{text}-01")
+        return parse_month(text)
     except ValueError as exc:
-        raise CommandError(f"Mês inválido: {text} (use AAAA-MM).") from exc
+        raise CommandError(str(exc)) from exc
 
 
 class Command(BaseCommand):

@@ -47,7 +47,7 @@ def test_month_end_task_stores_each_portfolio_and_user_and_is_idempotent():
     assert snap.by_type == {"acao": "550.00", "fii": "1000.00"}
     assert snap.by_class == {"renda_variavel": "1550.00"}
     assert snap.net_flows == D("1000.00")  # the FII bought with new money; the sale's cash stays
-    again = month_end_snapshot("2025-02")
+    again = month_end_snapshot("02/2025")  # the scheduling catalogue's form
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
     # Default month: the last complete one (February on 15/03).
     assert month_end_snapshot()["unchanged"] == 2
