@@ -180,6 +180,19 @@ def user_computation(*, owner_id, until: date, checkpoints=()):
     return history, result, months, rules
 
 
+class _Lazy:
+    """Computes ``func()`` on first use only (the Selic table is needed only for late DARFs)."""
+
+    def __init__(self, func):
+        self.func = func
+        self.value = None
+
+    def __call__(self):
+        if self.value is None:
+            self.value = self.func()
+        return self.value
+
+
 def selic_monthly() -> dict:
     """``{month: Selic accumulated in the month (%)}`` from the daily Selic series (compounded)."""
     from quotes.models import IndicatorRate
@@ -233,11 +246,11 @@ def monthly_assessment(*, owner, month: date, today: date | None = None) -> dict
     payload = _cached(owner.pk, f"month:{month:%Y%m}", lambda: _month_core(owner.pk, month))
     stored = MonthlyAssessment.objects.filter(owner=owner, month=month).first()
     payload["filing"] = filing_status(stored, payload)
-    payload["darf"]["status"] = _darf_status(payload["darf"], stored, today, rulebook())
+    payload["darf"]["status"] = _darf_status(payload["darf"], stored, today, rulebook(), _Lazy(selic_monthly))
     return payload
 
 
-def _darf_status(darf: dict, stored, today, rules) -> dict:
+def _darf_status(darf: dict, stored, today, rules, selic) -> dict:
     paid_on = stored.paid_on if stored else None
     if darf["amount"] <= 0:
         return {"state": "sem_darf" if not darf["residual_out"] else "acumulado", "late": None}
@@ -250,7 +263,7 @@ def _darf_status(darf: dict, stored, today, rules) -> dict:
     late = None
     if late_on > darf["due_date"]:
         late = engine.late_payment(
-            amount=darf["amount"], due=darf["due_date"], paid_on=late_on, rules=rules, selic_monthly=selic_monthly()
+            amount=darf["amount"], due=darf["due_date"], paid_on=late_on, rules=rules, selic_monthly=selic()
         )
     return {"state": state, "paid_on": paid_on, "late": late}
 
@@ -306,15 +319,14 @@ def darf_year(*, owner, year: int, today: date | None = None) -> list:
     until = date(year, 12, 1)
     months = _cached(owner.pk, f"months:{year}", lambda: user_computation(owner_id=owner.pk, until=until)[2])
     rules = rulebook()
+    selic = _Lazy(selic_monthly)
     stored = {a.month: a for a in MonthlyAssessment.objects.filter(owner=owner, month__year=year)}
     rows = []
     for row in months:
         if row["month"].year != year:
             continue
         for code, darf in (("6015", row["darf"]), ("4600", row["crypto"]["darf"])):
-            status = _darf_status(
-                {**darf, "residual_out": darf["residual_out"]}, stored.get(row["month"]), today, rules
-            )
+            status = _darf_status(darf, stored.get(row["month"]), today, rules, selic)
             rows.append(
                 {
                     "month": row["month"],

@@ -1,5 +1,7 @@
 """Tax endpoints. Thin: validate, pick whose data, call the selectors/services, serialize."""
 
+from decimal import Decimal
+
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -94,7 +96,7 @@ class DarfView(AnalyticsView):
             rows = selectors.darf_year(owner=target_user(request), year=year)
         except MissingRule as exc:
             raise _missing_rule(exc) from exc
-        total = sum((r["amount"] for r in rows), selectors.Decimal("0.00"))
+        total = sum((r["amount"] for r in rows), Decimal("0.00"))
         return Response(to_json({"year": year, "darfs": rows, "total": total}))
 
 

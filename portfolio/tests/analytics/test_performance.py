@@ -155,3 +155,18 @@ def test_engine_drawdown_volatility_and_periods():
 def test_empty_portfolio_has_no_figures():
     p = PortfolioFactory()
     assert perf(p)["empty"] is True
+
+
+@time_machine.travel("2025-03-07 20:00 -0300", tick=False)
+def test_all_portfolios_together_add_up():
+    p1 = PortfolioFactory()
+    p2 = PortfolioFactory(owner=p1.owner)
+    x, y = AssetFactory(ticker="XPTO3"), AssetFactory(ticker="YPTO3")
+    bars(x, {"2025-03-03": "10.00", "2025-03-05": "11.00"})
+    bars(y, {"2025-03-03": "20.00", "2025-03-05": "18.00"})
+    trade(p1, x, "compra", 100, "10.00", on="2025-03-03 11:00")
+    trade(p2, y, "compra", 50, "20.00", on="2025-03-03 11:00")
+    total = selectors.performance(scope=selectors.Scope(owner_id=p1.owner_id))
+    assert total["end_value"] == "2000.00"  # 1,100 + 900
+    assert total["twr"] == pytest.approx(0.0, abs=1e-9)  # +10 % on 1,000 and −10 % on 1,000
+    assert {a["ticker"] for a in total["assets"]} == {"XPTO3", "YPTO3"}
