@@ -243,16 +243,23 @@ class CorporateEventAdmin(ServiceAdmin):
         services.event_delete(event=obj, actor=request.user, meta=_meta(request))
 
 
-class ReceiptInline(admin.TabularInline):
-    model = DividendReceipt
+class DerivedInline(admin.TabularInline):
+    """Derived rows shown under their parent: read-only, never added or deleted here."""
+
     extra = 0
     can_delete = False
-    fields = ("owner", "position", "quantity", "gross_amount", "tax_amount", "net_amount", "fx_rate", "paid")
-    readonly_fields = fields
     show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class ReceiptInline(DerivedInline):
+    model = DividendReceipt
+    fields = ("owner", "position", "quantity", "gross_amount", "tax_amount", "net_amount", "fx_rate", "paid")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("owner", "position__asset", "position__broker")
@@ -299,16 +306,9 @@ class DividendAdmin(ServiceAdmin):
 # --- investor data -------------------------------------------------------------------------
 
 
-class PositionInline(admin.TabularInline):
+class PositionInline(DerivedInline):
     model = Position
-    extra = 0
-    can_delete = False
     fields = ("asset", "broker", "quantity", "average_cost", "cost_basis", "realized_pnl", "last_trade_date")
-    readonly_fields = fields
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("asset", "broker")
@@ -483,12 +483,7 @@ class ImportForm(forms.Form):
     portfolio = forms.ModelChoiceField(queryset=Portfolio.objects.select_related("owner"), label=_("carteira"))
     source = forms.ChoiceField(
         label=_("formato"),
-        choices=[
-            ("auto", _("detectar")),
-            ("b3_negociacao", _("B3 — negociação")),
-            ("b3_movimentacao", _("B3 — movimentação")),
-            ("csv", _("CSV genérico")),
-        ],
+        choices=importers.SOURCE_CHOICES,
     )
     broker = forms.ModelChoiceField(
         queryset=Broker.objects.all(), required=False, label=_("corretora padrão (linhas sem instituição)")

@@ -18,22 +18,8 @@ from accounts.models import User
 from . import services
 from .models import Asset, Broker, CashMovement, CorporateEvent, Dividend, Portfolio, Transaction
 
-DECIMAL_FIELDS = {
-    "dividend_yield",
-    "pe_ratio",
-    "pb_ratio",
-    "roe",
-    "beta",
-    "eps",
-    "bvps",
-    "dps",
-    "fcf_per_share",
-    "ffo_per_share",
-    "affo_per_share",
-    "rate",
-    "face_value",
-}
-DATE_FIELDS = {"fundamentals_as_of", "maturity_date", "delisted_at"}
+DECIMAL_FIELDS = {f.name for f in Asset._meta.concrete_fields if f.get_internal_type() == "DecimalField"}
+DATE_FIELDS = {f.name for f in Asset._meta.concrete_fields if f.get_internal_type() == "DateField"}
 MONEY_FIELDS = ("brokerage_fee", "settlement_fee", "emoluments", "other_costs", "withheld_tax")
 
 

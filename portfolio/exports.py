@@ -27,8 +27,9 @@ def _local(moment):
 
 
 def _plain(value):
+    """Money keeps its cents ("200.00"); prices and quantities lose trailing zeros ("60", "35.5")."""
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}" if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f") if value.as_tuple().exponent < -2 else str(value)
     return "" if value is None else value
 
 

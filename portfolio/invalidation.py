@@ -1,8 +1,8 @@
 """Versions that key the cached dashboard: bumped after a write commits, never before.
 
 Each owner has a version (their trades, cash, receipts) and there is one global version
-(assets, events, dividends: they touch everybody). A dashboard cached under old versions is
-simply never read again and expires by its TTL.
+(assets, events, dividends: they touch everybody). A cached dashboard remembers the versions it
+was computed under; once they change it is recomputed on the next read.
 """
 
 import uuid
@@ -29,6 +29,6 @@ def everyone_changed() -> None:
     _bump(GLOBAL_KEY)
 
 
-def versions(owner_id) -> tuple[str, str]:
-    found = cache.get_many([GLOBAL_KEY, owner_key(owner_id)])
-    return found.get(GLOBAL_KEY, "0"), found.get(owner_key(owner_id), "0")
+def version_keys(owner_id) -> list[str]:
+    """The cache keys whose values version an owner's cached views (read them with ``get_many``)."""
+    return [GLOBAL_KEY, owner_key(owner_id)]

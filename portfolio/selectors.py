@@ -37,18 +37,21 @@ def position_list():
     return Position.objects.select_related("asset", "broker", "portfolio")
 
 
+ASSET_VALUES = (
+    "asset_id",
+    "asset__ticker",
+    "asset__name",
+    "asset__asset_type",
+    "asset__asset_class",
+    "asset__market",
+    "asset__currency",
+)
+
+
 def consolidated_positions(positions):
     """One row per asset over ``positions`` (a queryset): summed quantity, cost and realized P&L."""
     return (
-        positions.values(
-            "asset_id",
-            "asset__ticker",
-            "asset__name",
-            "asset__asset_type",
-            "asset__asset_class",
-            "asset__market",
-            "asset__currency",
-        )
+        positions.values(*ASSET_VALUES)
         .annotate(
             quantity=Sum("quantity"),
             cost_basis=Sum("cost_basis"),
@@ -110,18 +113,22 @@ def _pct(part: Decimal, whole: Decimal) -> str:
 def dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int = 10, use_cache: bool = True) -> dict:
     """The investor's dashboard, in BRL: cached per owner/portfolio and invalidated by every write.
 
-    Cached for at most ``PORTFOLIO_DASHBOARD_CACHE_SECONDS`` (quotes change outside this app).
+    One cache round trip: the entry is stored with the data versions it was computed under and
+    read together with the current versions; a mismatch recomputes. Cached for at most
+    ``PORTFOLIO_DASHBOARD_CACHE_SECONDS`` (quotes change outside this app).
     """
     ttl = settings.PORTFOLIO_DASHBOARD_CACHE_SECONDS
     if not use_cache or ttl <= 0:
         return compute_dashboard(owner_id=owner_id, portfolio=portfolio, top=top)
-    global_version, owner_version = invalidation.versions(owner_id)
-    scope = portfolio.pk if portfolio else "all"
-    key = f"portfolio:dash:{global_version}:{owner_version}:{owner_id}:{scope}:{top}"
-    data = cache.get(key)
-    if data is None:
-        data = compute_dashboard(owner_id=owner_id, portfolio=portfolio, top=top)
-        cache.set(key, data, ttl)
+    key = f"portfolio:dash:{owner_id}:{portfolio.pk if portfolio else 'all'}:{top}"
+    version_keys = invalidation.version_keys(owner_id)
+    found = cache.get_many([*version_keys, key])
+    versions = [found.get(k, "0") for k in version_keys]
+    entry = found.get(key)
+    if entry is not None and entry["versions"] == versions:
+        return entry["data"]
+    data = compute_dashboard(owner_id=owner_id, portfolio=portfolio, top=top)
+    cache.set(key, {"versions": versions, "data": data}, ttl)
     return data
 
 
@@ -133,18 +140,7 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
     if portfolio is not None:
         positions = positions.filter(portfolio=portfolio)
     rows = list(
-        positions.values(
-            "asset_id",
-            "asset__ticker",
-            "asset__name",
-            "asset__asset_type",
-            "asset__asset_class",
-            "asset__market",
-            "asset__currency",
-            "asset__delisted",
-            "broker_id",
-            "broker__name",
-        )
+        positions.values(*ASSET_VALUES, "asset__delisted", "broker_id", "broker__name")
         .annotate(
             qty=Sum("quantity"),
             cost=Sum("cost_basis"),

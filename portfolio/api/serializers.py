@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import importers
 from ..choices import CashKind, TransactionKind
 from ..filters import visible_portfolios
 from ..models import (
@@ -309,8 +310,8 @@ class TransactionWriteSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class TransactionUpdateSerializer(TransactionWriteSerializer):
-    """Every field optional (PUT included): send only what changes."""
+class AllOptionalMixin:
+    """Every field optional and without defaults (PUT included): send only what changes."""
 
     def get_fields(self):
         fields = super().get_fields()
@@ -319,6 +320,10 @@ class TransactionUpdateSerializer(TransactionWriteSerializer):
             if field.default is not serializers.empty:
                 field.default = serializers.empty
         return fields
+
+
+class TransactionUpdateSerializer(AllOptionalMixin, TransactionWriteSerializer):
+    """Every field optional (PUT included): send only what changes."""
 
 
 class PositionSerializer(serializers.ModelSerializer):
@@ -481,14 +486,8 @@ class CashMovementWriteSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class CashMovementUpdateSerializer(CashMovementWriteSerializer):
-    def get_fields(self):
-        fields = super().get_fields()
-        for field in fields.values():
-            field.required = False
-            if field.default is not serializers.empty:
-                field.default = serializers.empty
-        return fields
+class CashMovementUpdateSerializer(AllOptionalMixin, CashMovementWriteSerializer):
+    """Every field optional (PUT included): send only what changes."""
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -588,12 +587,7 @@ class ImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField()
     portfolio = VisiblePortfolioField()
     source = serializers.ChoiceField(
-        choices=[
-            ("auto", _("detectar")),
-            ("b3_negociacao", _("B3 — negociação")),
-            ("b3_movimentacao", _("B3 — movimentação")),
-            ("csv", _("CSV genérico")),
-        ],
+        choices=importers.SOURCE_CHOICES,
         default="auto",
     )
     broker = serializers.PrimaryKeyRelatedField(

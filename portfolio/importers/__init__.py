@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.audit import NO_REQUEST, audit_record
 
@@ -45,7 +46,13 @@ EXCHANGE_TRADED = {
     AssetType.STOCK_INTL,
     AssetType.ETF_INTL,
 }
-SOURCES = ("auto", "b3_negociacao", "b3_movimentacao", "csv")
+SOURCE_CHOICES = [
+    ("auto", gettext_lazy("detectar")),
+    ("b3_negociacao", gettext_lazy("B3 — negociação")),
+    ("b3_movimentacao", gettext_lazy("B3 — movimentação")),
+    ("csv", gettext_lazy("CSV genérico")),
+]
+SOURCES = tuple(value for value, _label in SOURCE_CHOICES)
 
 
 class _Rollback(Exception):

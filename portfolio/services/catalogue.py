@@ -97,11 +97,14 @@ def asset_delete(*, asset: Asset, actor=None, meta=NO_REQUEST) -> None:
 @transaction.atomic
 def portfolio_save(*, portfolio: Portfolio | None = None, owner=None, data: dict, actor=None, meta=NO_REQUEST):
     instance = portfolio or Portfolio(owner=owner)
+    previous_owner_id = instance.owner_id
     target = data.get("target_allocation")
     if target is not None:
         _check_target(target)
     result = _save(instance, data, action="portfolio.portfolio.save", actor=actor, meta=meta)
     invalidation.owner_changed(result.owner_id)
+    if previous_owner_id and previous_owner_id != result.owner_id:
+        invalidation.owner_changed(previous_owner_id)
     return result
 
 
