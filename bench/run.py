@@ -270,6 +270,9 @@ def main():
         "SECURE_HSTS_SECONDS": "0",
         "LOG_LEVEL": "WARNING",
         "CELERY_BROKER_URL": redis_url or "memory://",
+        # Never let a benchmark reach a real quote provider.
+        "QUOTES_MODE": "offline",
+        "QUOTES_LOOPBACK_ONLY": "true",
         # Login is called by the harness before each measured run; the real limits are tested elsewhere.
         "THROTTLE_LOGIN_IP": "100000/min",
         "THROTTLE_LOGIN_USERNAME": "100000/min",

@@ -104,9 +104,12 @@ JOBS = (
         key="ATUALIZAR_COTACOES",
         task="quotes.refresh_quotes",
         label=_("Atualizar cotações"),
-        description=_("Atualiza as cotações dos ativos em carteira (horário de pregão)."),
+        description=_(
+            "Atualiza as cotações dos ativos em carteira; cotações ainda frescas (mercado fechado) não geram "
+            "consultas, então rodar o dia todo só custa fora do pregão para cripto."
+        ),
         params=schema(tickers=TICKERS),
-        cron="*/5 10-18 * * 1-5",
+        cron="*/5 * * * *",
         critical=True,
         max_age_hours=24 * 4,
     ),
@@ -117,6 +120,14 @@ JOBS = (
         description=_("Busca as taxas de câmbio do dia."),
         params=schema(pairs={"type": ["array", "null"], "items": {"type": "string"}, "default": None}),
         cron="30 13,18 * * 1-5",
+    ),
+    Job(
+        key="ATUALIZAR_INDICADORES",
+        task="quotes.refresh_indicators",
+        label=_("Atualizar indicadores (CDI, Selic, IPCA)"),
+        description=_("Busca as séries do Banco Central usadas em benchmarks e sinais."),
+        params=schema(series={"type": ["array", "null"], "items": {"type": "string"}, "default": None}),
+        cron="30 9 * * *",
     ),
     Job(
         key="BACKFILL_PRECOS",

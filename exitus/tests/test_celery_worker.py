@@ -5,6 +5,7 @@ with ``REDIS_URL`` set it is Redis. No eager mode: the task crosses process boun
 """
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -61,13 +62,13 @@ def worker(tmp_path):
     try:
         yield client
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGQUIT)  # cold shutdown: nothing is running by now
         try:
-            output, _ = process.communicate(timeout=10)
+            output, _ = process.communicate(timeout=2)
         except subprocess.TimeoutExpired:
             process.kill()
             output, _ = process.communicate()
-        if process.returncode not in (0, -15):
+        if process.returncode not in (0, -signal.SIGQUIT, -signal.SIGTERM, -signal.SIGKILL):
             print(output.decode(errors="replace"))
 
 
