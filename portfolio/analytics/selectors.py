@@ -82,8 +82,15 @@ def market_version() -> str:
     return "-".join(str(v) for v in row).replace(" ", "_")
 
 
+def data_versions(owner_id) -> tuple[str, str]:
+    """``(global, owner)`` versions of the portfolio data (bumped by every write, after commit)."""
+    keys = invalidation.version_keys(owner_id)
+    found = cache.get_many(keys)
+    return found.get(keys[0], "0"), found.get(keys[1], "0")
+
+
 def cache_key(scope: Scope, what: str) -> str:
-    global_v, owner_v = invalidation.versions(scope.owner_id)
+    global_v, owner_v = data_versions(scope.owner_id)
     return f"analytics:{what}:{scope.key}:{global_v}:{owner_v}:{market_version()}:{timezone.localdate():%Y%m%d}"
 
 

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .. import invalidation
+from ..analytics.selectors import data_versions
 from ..choices import CorporateEventKind
 from ..models import Asset, Broker, CorporateEvent, DividendReceipt, Transaction
 from . import engine
@@ -156,7 +156,7 @@ def _event_fx(ev) -> Decimal:
 
 
 def _cache_key(owner_id, what) -> str:
-    global_v, owner_v = invalidation.versions(owner_id)
+    global_v, owner_v = data_versions(owner_id)
     return f"tax:{what}:{owner_id}:{global_v}:{owner_v}:{rules_version()}:{timezone.localdate():%Y%m%d}"
 
 
