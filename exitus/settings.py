@@ -381,6 +381,17 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 
+# analytics/tax
+# Benchmarks read from price history: the first ticker (``TICKER`` or ``TICKER:MARKET``) with bars wins.
+ANALYTICS_BENCHMARK_TICKERS = {
+    "IBOV": env.list("ANALYTICS_IBOV_TICKERS", default=["^BVSP", "IBOV", "BOVA11"]),
+    "IFIX": env.list("ANALYTICS_IFIX_TICKERS", default=["IFIX", "XFIX11"]),
+    "SP500": env.list("ANALYTICS_SP500_TICKERS", default=["^GSPC", "SPX", "IVV:US", "SPY:US", "IVVB11"]),
+}
+# Performance and tax results are cached under the data versions; this only bounds their life.
+ANALYTICS_CACHE_TTL = env.int("ANALYTICS_CACHE_TTL", default=6 * 3600)
+CELERY_IMPORTS = ("portfolio.analytics.tasks", "portfolio.tax.tasks")
+
 # --- quotes ------------------------------------------------------------------
 
 # Market data (docs/quotes.md lists every variable). Real providers are contacted only in

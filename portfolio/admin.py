@@ -604,3 +604,6 @@ class CashMovementAdmin(ServiceAdmin):
 
     def service_delete(self, request, obj):
         services.cash_movement_delete(movement=obj, actor=request.user, meta=_meta(request))
+
+
+from .analytics.admin import PortfolioEvolutionAdmin  # noqa: E402, F401 - registers the analytics and tax admin

@@ -539,3 +539,6 @@ class CashMovement(TimeStampedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.broker})"
+
+
+from .analytics.models import MonthlyAssessment, PatrimonySnapshot, PortfolioEvolution, TaxRule  # noqa: E402, F401

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -19,4 +19,5 @@ router.register("cash-movements", views.CashMovementViewSet, basename="cash-move
 urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="portfolio-dashboard"),
     *router.urls,
+    path("", include("portfolio.analytics.api.urls")),  # analytics and tax (portfolio/analytics, portfolio/tax)
 ]

@@ -1,0 +1,111 @@
+"""Admin of the analytics part: snapshots (read-only) and a portfolio's evolution and allocation charts."""
+
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import charts, selectors
+from .models import PatrimonySnapshot, PortfolioEvolution
+
+ALLOCATION_LABELS = {"class": _("por classe"), "type": _("por tipo"), "currency": _("por moeda")}
+
+
+@admin.register(PatrimonySnapshot)
+class PatrimonySnapshotAdmin(admin.ModelAdmin):
+    list_display = ("owner", "portfolio", "month", "total", "invested", "cash", "cost", "net_flows", "dividends")
+    list_filter = ("month",)
+    search_fields = ("owner__username", "portfolio__name")
+    list_select_related = ("owner", "portfolio")
+    date_hierarchy = "month"
+    readonly_fields = [f.name for f in PatrimonySnapshot._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PortfolioEvolution)
+class PortfolioEvolutionAdmin(admin.ModelAdmin):
+    """The list of portfolios; opening one shows its evolution (value, TWR vs CDI) and allocation."""
+
+    list_display = ("name", "owner", "charts_link")
+    search_fields = ("name", "owner__username")
+    list_select_related = ("owner",)
+
+    @admin.display(description=_("gráficos"))
+    def charts_link(self, obj):
+        url = reverse("admin:portfolio_portfolioevolution_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("evolução e alocação"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        portfolio = self.get_object(request, object_id)
+        if portfolio is None or not self.has_view_permission(request, portfolio):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        period = request.GET.get("period", "max")
+        period = period if period in selectors.PERIODS else "max"
+        scope = selectors.Scope(owner_id=portfolio.owner_id, portfolio_id=portfolio.pk)
+        perf = selectors.performance(scope=scope, period=period, benchmarks=("CDI",))
+        snapshots = list(selectors.snapshots_for(portfolio=portfolio))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": portfolio,
+            "title": _("Evolução de %(name)s") % {"name": portfolio.name},
+            "perf": perf,
+            "period": period,
+            "periods": selectors.PERIODS,
+            "snapshots": snapshots,
+            **self.chart_context(perf, snapshots),
+        }
+        return TemplateResponse(request, "admin/portfolio/portfolioevolution/charts.html", context)
+
+    @staticmethod
+    def chart_context(perf: dict, snapshots) -> dict:
+        if perf.get("empty"):
+            return {"value_chart": "", "twr_chart": "", "monthly_chart": "", "allocations": []}
+        series = perf["series"]
+        labels = [d[:7] if len(series["dates"]) > 60 else d[5:] for d in series["dates"]]
+        value_chart = charts.line_chart(labels, {str(_("Patrimônio (R$)")): series["value"]})
+        twr = {str(_("Carteira (TWR %)")): [v * 100 for v in series["twr"]]}
+        if "CDI" in series:
+            twr["CDI %"] = [v * 100 for v in series["CDI"]]
+        monthly_chart = ""
+        if len(snapshots) >= 2:
+            monthly_chart = charts.line_chart(
+                [f"{s.month:%m/%y}" for s in snapshots],
+                {
+                    str(_("Total")): [float(s.total) for s in snapshots],
+                    str(_("Custo")): [float(s.cost) for s in snapshots],
+                    str(_("Caixa")): [float(s.cash) for s in snapshots],
+                },
+            )
+        allocations = [
+            (ALLOCATION_LABELS[key], charts.bar_chart({k: float(v) for k, v in perf["allocation"][key].items()}))
+            for key in ("class", "type", "currency")
+        ]
+        pct = lambda v: "—" if v is None else f"{v * 100:.2f}%".replace(".", ",")  # noqa: E731
+        return {
+            "twr_pct": pct(perf["twr"]),
+            "mwr_pct": pct(perf["mwr"]),
+            "drawdown_pct": pct(perf["max_drawdown"]),
+            "value_chart": value_chart,
+            "twr_chart": charts.line_chart(labels, twr),
+            "monthly_chart": monthly_chart,
+            "allocations": allocations,
+        }
+
+
+from ..tax.admin import MonthlyAssessmentAdmin, TaxRuleAdmin  # noqa: E402, F401 - registers the tax admin

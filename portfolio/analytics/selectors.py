@@ -1,0 +1,590 @@
+"""Reads behind the performance figures: point-in-time holdings, prices, FX, cash and benchmarks.
+
+Everything is loaded with a handful of grouped queries (per asset and day, never per trade) and
+turned into the arrays of :class:`portfolio.analytics.engine.DailyInputs`; the arithmetic lives in
+the engine. Results are cached under the portfolio invalidation versions (trades, cash, receipts,
+events, dividends) and a market-data version (new bars, FX rates, indicators, quotes).
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.db.models import Case, DecimalField, F, FloatField, Min, Sum, Value, When
+from django.db.models.functions import Cast, TruncDate
+from django.utils import timezone
+
+from quotes.models import FxRate, IndicatorRate, PriceBar, Quote
+
+from .. import invalidation
+from ..choices import CashKind
+from ..dates import start_of_day
+from ..models import Asset, CashMovement, DividendReceipt, Portfolio, PositionEntry
+from . import engine
+from .models import PatrimonySnapshot
+
+EXTERNAL_CASH_KINDS = (CashKind.DEPOSITO, CashKind.SAQUE, CashKind.AJUSTE)
+PERIODS = ("1m", "3m", "6m", "ytd", "12m", "24m", "max")
+DEFAULT_BENCHMARKS = ("CDI", "IBOV")
+EPOCH = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: one portfolio, or every portfolio (and unassigned cash) of one user."""
+
+    owner_id: int
+    portfolio_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"p{self.portfolio_id}" if self.portfolio_id else f"u{self.owner_id}"
+
+    def positions_filter(self, prefix="position__") -> dict:
+        if self.portfolio_id:
+            return {f"{prefix}portfolio_id": self.portfolio_id}
+        return {f"{prefix}owner_id": self.owner_id}
+
+    def cash_filter(self) -> dict:
+        return {"portfolio_id": self.portfolio_id} if self.portfolio_id else {"owner_id": self.owner_id}
+
+
+def as_float(expr):
+    return Cast(expr, FloatField())
+
+
+# --- market data version ------------------------------------------------------------------------
+
+
+MARKET_VERSION_SQL = (
+    "SELECT (SELECT MAX(id) FROM quotes_pricebar), (SELECT MAX(id) FROM quotes_fxrate),"
+    " (SELECT MAX(id) FROM quotes_indicatorrate), (SELECT MAX(fetched_at) FROM quotes_quote)"
+)
+assert [m._meta.db_table for m in (PriceBar, FxRate, IndicatorRate, Quote)] == [
+    "quotes_pricebar",
+    "quotes_fxrate",
+    "quotes_indicatorrate",
+    "quotes_quote",
+]
+
+
+def market_version() -> str:
+    """Changes whenever a price bar, FX rate, indicator or quote is added (one query on primary keys/indexes)."""
+    sql = MARKET_VERSION_SQL
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return "-".join(str(v) for v in row).replace(" ", "_")
+
+
+def data_versions(owner_id) -> tuple[str, str]:
+    """``(global, owner)`` versions of the portfolio data (bumped by every write, after commit)."""
+    keys = invalidation.version_keys(owner_id)
+    found = cache.get_many(keys)
+    return found.get(keys[0], "0"), found.get(keys[1], "0")
+
+
+def cache_key(scope: Scope, what: str) -> str:
+    global_v, owner_v = data_versions(scope.owner_id)
+    return f"analytics:{what}:{scope.key}:{global_v}:{owner_v}:{market_version()}:{timezone.localdate():%Y%m%d}"
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def first_activity(scope: Scope) -> date | None:
+    first_entry = PositionEntry.objects.filter(**scope.positions_filter()).aggregate(m=Min("at"))["m"]
+    first_cash = (
+        CashMovement.objects.filter(**scope.cash_filter())
+        .exclude(kind=CashKind.TRANSFERENCIA)
+        .aggregate(m=Min("date"))["m"]
+    )
+    moments = [timezone.localtime(m).date() for m in (first_entry, first_cash) if m]
+    return min(moments) if moments else None
+
+
+# Loading: on PostgreSQL a few plain SQL statements read in binary (numbers straight into numpy,
+# grouping done by ``np.add.at``); elsewhere (SQLite: development, tests) the same rows via the ORM.
+
+
+@dataclass
+class LedgerRows:
+    asset: np.ndarray  # asset id per ledger row
+    day: np.ndarray  # local day number (days since 1970-01-01)
+    values: np.ndarray  # (n, 4): quantity, cost BRL, realized BRL, trade flow BRL
+
+
+@dataclass
+class CashRows:
+    currency: list
+    day: np.ndarray
+    external: np.ndarray  # bool
+    amount: np.ndarray
+
+
+def _pg_rows(sql: str, params) -> list:
+    """Rows of a read-only statement in psycopg's binary format (floats and ints parsed in C)."""
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        return cursor.fetchall()
+
+
+def _tz_name() -> str:
+    return str(timezone.get_current_timezone())
+
+
+LEDGER_SQL = """
+SELECT p.asset_id, ((e.at AT TIME ZONE %(tz)s)::date - DATE '1970-01-01'),
+       e.quantity_delta::float8, e.cost_basis_brl_delta::float8, e.realized_pnl_brl_delta::float8,
+       CASE WHEN e.transaction_id IS NULL THEN 0
+            ELSE (e.cost_basis_brl_delta - e.realized_pnl_brl_delta)::float8 END
+FROM portfolio_positionentry e JOIN portfolio_position p ON p.id = e.position_id
+WHERE p.{field} = %(scope)s AND e.at < %(until)s
+"""
+CASH_SQL = """
+SELECT currency, ((date AT TIME ZONE %(tz)s)::date - DATE '1970-01-01') AS day,
+       kind IN ('deposito', 'saque', 'ajuste') AS external, SUM(amount::float8)
+FROM portfolio_cashmovement
+WHERE {field} = %(scope)s AND kind <> 'transferencia' AND date < %(until)s
+GROUP BY 1, 2, 3
+"""
+PRICES_SQL = """
+SELECT a.id, x.d, x.c FROM unnest(%(ids)s::int[]) AS a(id) CROSS JOIN LATERAL (
+    SELECT array_agg(date - DATE '1970-01-01') AS d, array_agg(close::float8) AS c
+    FROM quotes_pricebar WHERE asset_id = a.id AND date >= %(start)s AND date <= %(end)s
+) AS x WHERE x.d IS NOT NULL
+"""
+
+
+def _scope_sql(scope: Scope, end: date) -> dict:
+    return {
+        "tz": _tz_name(),
+        "scope": scope.portfolio_id or scope.owner_id,
+        "until": start_of_day(end + timedelta(days=1)),
+    }
+
+
+def _ledger(scope: Scope, end: date) -> LedgerRows:
+    field = "portfolio_id" if scope.portfolio_id else "owner_id"
+    if connection.vendor == "postgresql":
+        rows = _pg_rows(LEDGER_SQL.format(field=field), _scope_sql(scope, end))
+    else:
+        trade_flow = Case(
+            When(transaction__isnull=False, then=F("cost_basis_brl_delta") - F("realized_pnl_brl_delta")),
+            default=Value(0),
+            output_field=DecimalField(max_digits=20, decimal_places=2),
+        )
+        rows = [
+            (asset, (day - EPOCH).days, q, c, r, f)
+            for asset, day, q, c, r, f in PositionEntry.objects.filter(
+                **scope.positions_filter(), at__lt=start_of_day(end + timedelta(days=1))
+            )
+            .annotate(day=TruncDate("at"))
+            .order_by()
+            .values_list(
+                "position__asset_id",
+                "day",
+                as_float(F("quantity_delta")),
+                as_float(F("cost_basis_brl_delta")),
+                as_float(F("realized_pnl_brl_delta")),
+                as_float(trade_flow),
+            )
+        ]
+    if not rows:
+        return LedgerRows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 4)))
+    table = np.asarray(rows, dtype=float)
+    return LedgerRows(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2:])
+
+
+def _cash(scope: Scope, end: date) -> CashRows:
+    field = "portfolio_id" if scope.portfolio_id else "owner_id"
+    if connection.vendor == "postgresql":
+        rows = _pg_rows(CASH_SQL.format(field=field), _scope_sql(scope, end))
+    else:
+        rows = [
+            (currency, (day - EPOCH).days, kind in EXTERNAL_CASH_KINDS, amount)
+            for currency, day, kind, amount in CashMovement.objects.filter(
+                **scope.cash_filter(), date__lt=start_of_day(end + timedelta(days=1))
+            )
+            .exclude(kind=CashKind.TRANSFERENCIA)
+            .annotate(day=TruncDate("date"))
+            .values("currency", "day", "kind")
+            .annotate(s=as_float(Sum("amount")))
+            .order_by()
+            .values_list("currency", "day", "kind", "s")
+        ]
+    return CashRows(
+        currency=[r[0] for r in rows],
+        day=np.asarray([r[1] for r in rows], dtype=np.int64),
+        external=np.asarray([bool(r[2]) for r in rows], dtype=bool),
+        amount=np.asarray([r[3] for r in rows], dtype=float),
+    )
+
+
+def _dividend_rows(scope: Scope, end: date):
+    return (
+        DividendReceipt.objects.filter(**scope.positions_filter(), paid=True, dividend__payment_date__lte=end)
+        .values("position__asset_id", "dividend__payment_date")
+        .annotate(v=as_float(Sum(F("net_amount") * F("fx_rate"))))
+        .order_by()
+        .values_list("position__asset_id", "dividend__payment_date", "v")
+    )
+
+
+def _series_by_asset(asset_ids, start: date, end: date) -> dict:
+    """``{asset_id: (day numbers, closes)}`` ascending by day; one row per asset on PostgreSQL."""
+    if not asset_ids:
+        return {}
+    if connection.vendor == "postgresql":
+        rows = _pg_rows(PRICES_SQL, {"ids": [int(a) for a in asset_ids], "start": start, "end": end})
+        out = {}
+        for asset_id, days, closes in rows:
+            days, closes = np.asarray(days, dtype="int64"), np.asarray(closes, dtype=float)
+            if len(days) > 1 and np.any(np.diff(days) < 0):
+                order = np.argsort(days, kind="stable")
+                days, closes = days[order], closes[order]
+            out[asset_id] = (days, closes)
+        return out
+    out: dict = {}
+    rows = (
+        PriceBar.objects.filter(asset_id__in=list(asset_ids), date__gte=start, date__lte=end)
+        .order_by("asset_id", "date")
+        .values_list("asset_id", "date", "close")
+    )
+    for asset_id, day, close in rows:
+        days, closes = out.setdefault(asset_id, ([], []))
+        days.append((day - EPOCH).days)
+        closes.append(float(close))
+    return {a: (np.asarray(d, dtype="int64"), np.asarray(c, dtype=float)) for a, (d, c) in out.items()}
+
+
+def _on_grid(days: np.ndarray, day_numbers: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Values dated by day numbers → the grid, gaps filled from the last value (NaN before the first)."""
+    row = np.full(len(days), np.nan)
+    if len(day_numbers):
+        idx = engine.positions_of(days, day_numbers.astype("datetime64[D]"))
+        inside = idx < len(days)
+        row[idx[inside]] = values[inside]  # ascending dates: the day's own value wins
+    return engine.ffill(row)
+
+
+def _fx_rows(currencies, start: date, end: date) -> dict:
+    out = {}
+    for currency in currencies:
+        rows = list(
+            FxRate.objects.filter(pair=f"{currency}-BRL", date__gte=start, date__lte=end)
+            .order_by("date")
+            .values_list("date", "rate")
+        )
+        out[currency] = (
+            np.asarray([(d - EPOCH).days for d, _r in rows], dtype="int64"),
+            np.asarray([float(r) for _d, r in rows], dtype=float),
+        )
+    return out
+
+
+def _fx_on_grid(days, currencies, start, end) -> dict:
+    from quotes.selectors import fx_rate_on
+
+    grids = {"BRL": np.ones(len(days))}
+    for currency, (nums, rates) in _fx_rows(currencies - {"BRL"}, start, end).items():
+        row = _on_grid(days, nums, rates)
+        known = row[~np.isnan(row)]
+        fallback = float(known[0]) if len(known) else float(fx_rate_on(currency=currency) or 1)
+        grids[currency] = np.where(np.isnan(row), fallback, row)
+    return grids
+
+
+def _day(number) -> date:
+    return EPOCH + timedelta(days=int(number))
+
+
+def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
+    ledger = _ledger(scope, end)
+    cash_rows = _cash(scope, end)
+    starts = [int(a.min()) for a in (ledger.day, cash_rows.day) if len(a)]
+    if not starts:
+        return None
+    first = _day(min(starts))
+    days = engine.grid(first, end)
+    T = len(days)
+    dividend_rows = list(_dividend_rows(scope, end))
+    asset_ids = sorted({int(a) for a in np.unique(ledger.asset)} | {r[0] for r in dividend_rows})
+    index = {a: i for i, a in enumerate(asset_ids)}
+    A = len(asset_ids)
+    shape = (A, T)
+    lookup = np.zeros(max(asset_ids, default=0) + 1, dtype=np.int64)
+    lookup[asset_ids] = np.arange(A)
+    a_idx = lookup[ledger.asset]
+    d_idx = engine.positions_of(days, ledger.day.astype("datetime64[D]"))
+    columns = ledger.values
+    qty = np.cumsum(engine.scatter(shape, a_idx, d_idx, columns[:, 0]), axis=1)
+    qty[np.abs(qty) < 1e-9] = 0.0
+    cost = np.cumsum(engine.scatter(shape, a_idx, d_idx, columns[:, 1]), axis=1)
+    realized = engine.scatter(shape, a_idx, d_idx, columns[:, 2])
+    trade_flow = engine.scatter(shape, a_idx, d_idx, columns[:, 3])
+    if dividend_rows:
+        dividends = engine.scatter(
+            shape,
+            np.asarray([index[r[0]] for r in dividend_rows]),
+            engine.positions_of(days, [r[1] for r in dividend_rows]),
+            np.asarray([r[2] for r in dividend_rows], dtype=float),
+        )
+    else:
+        dividends = np.zeros(shape)
+
+    assets = {
+        a["pk"]: a
+        for a in Asset.objects.filter(pk__in=asset_ids).values("pk", "ticker", "asset_class", "asset_type", "currency")
+    }
+    currencies = {assets[a]["currency"] for a in asset_ids} | set(cash_rows.currency)
+    fx_start = first - timedelta(days=31)
+    fx_grid = _fx_on_grid(days, currencies, fx_start, end)
+    fx = np.vstack([fx_grid[assets[a]["currency"]] for a in asset_ids]) if A else np.zeros(shape)
+
+    price = np.full(shape, np.nan)
+    for asset_id, (nums, closes) in _series_by_asset(asset_ids, fx_start, end).items():
+        price[index[asset_id]] = _on_grid(days, nums, closes)
+    if end >= timezone.localdate():
+        for quote in Quote.objects.filter(asset_id__in=asset_ids).values("asset_id", "price", "market_time"):
+            if timezone.localtime(quote["market_time"]).date() >= days[-1].astype(object) - timedelta(days=4):
+                price[index[quote["asset_id"]], -1] = float(quote["price"])
+
+    cash, inflow, outflow = _cash_arrays(days, cash_rows, fx_grid)
+    return engine.DailyInputs(
+        days=days,
+        asset_ids=asset_ids,
+        qty=qty,
+        price=price,
+        fx=fx,
+        cost=cost,
+        realized=realized,
+        trade_flow=trade_flow,
+        dividends=dividends,
+        cash=cash,
+        inflow=inflow,
+        outflow=outflow,
+        cdi=_cdi_daily(days),
+        asset_classes={
+            a: (assets[a]["asset_class"], assets[a]["asset_type"], assets[a]["ticker"], assets[a]["currency"])
+            for a in asset_ids
+        },
+    )
+
+
+def _cash_arrays(days, rows: CashRows, fx_grid):
+    """Cash (BRL) per day and the external flows, with implicit deposits for unfunded trades."""
+    T = len(days)
+    cash = np.zeros(T)
+    inflow = np.zeros(T)
+    outflow = np.zeros(T)
+    currencies = np.asarray(rows.currency, dtype=object)
+    all_idx = engine.positions_of(days, rows.day.astype("datetime64[D]"))
+    for currency in sorted(set(rows.currency)):
+        mine = currencies == currency
+        idx, amounts, external = all_idx[mine], rows.amount[mine], rows.external[mine]
+        raw = np.cumsum(engine.scatter((T,), None, idx, amounts))
+        deposits = engine.scatter((T,), None, idx[external], np.maximum(amounts[external], 0))
+        withdrawals = engine.scatter((T,), None, idx[external], np.maximum(-amounts[external], 0))
+        deficit = np.maximum.accumulate(np.maximum(-raw, 0.0))
+        implicit = np.diff(deficit, prepend=0.0)
+        rate = fx_grid.get(currency, np.ones(T))
+        cash += (raw + deficit) * rate
+        inflow += (deposits + implicit) * rate
+        outflow += withdrawals * rate
+    return cash, inflow, outflow
+
+
+def _cdi_daily(days) -> np.ndarray:
+    start, end = days[0].astype(object), days[-1].astype(object)
+    rows = list(IndicatorRate.objects.filter(series="CDI", date__gte=start, date__lte=end).values_list("date", "value"))
+    out = np.zeros(len(days))
+    if rows:
+        idx = engine.positions_of(days, [r[0] for r in rows])
+        keep = idx < len(days)
+        np.add.at(out, idx[keep], np.asarray([float(r[1]) / 100 for r in rows])[keep])
+    return out
+
+
+# --- benchmarks ------------------------------------------------------------------------------------
+
+
+def benchmark_names(raw: str | None) -> list:
+    """``"CDI,IBOV,IPCA+6"`` → validated names (raises ``ValueError`` with the bad one)."""
+    text = (raw or ",".join(DEFAULT_BENCHMARKS)).replace(" ", "+")  # an unencoded "+" arrives as a space
+    names = [n.strip("+").upper() for n in text.split(",") if n.strip("+")]
+    allowed = {"CDI", "IPCA", *settings.ANALYTICS_BENCHMARK_TICKERS}
+    for name in names:
+        base, _plus, spread = name.partition("+")
+        if base not in allowed or (spread and (base != "IPCA" or not _is_number(spread))):
+            raise ValueError(name)
+    return names
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def benchmark_indexes(days: np.ndarray, names, cdi_daily: np.ndarray) -> dict:
+    out = {}
+    for name in names:
+        base, _plus, spread = name.partition("+")
+        if base == "CDI":
+            out[name] = engine.cdi_index(days, cdi_daily) if cdi_daily.any() else None
+        elif base == "IPCA":
+            out[name] = engine.ipca_index(days, _ipca_monthly(days), float(spread or 0))
+        else:
+            out[name] = _price_index(days, settings.ANALYTICS_BENCHMARK_TICKERS[base])
+    return out
+
+
+def _ipca_monthly(days) -> dict:
+    start = days[0].astype(object).replace(day=1)
+    rows = IndicatorRate.objects.filter(series="IPCA", date__gte=start, date__lte=days[-1].astype(object))
+    return {d.replace(day=1): float(v) for d, v in rows.values_list("date", "value")}
+
+
+def _price_index(days, tickers) -> np.ndarray | None:
+    """The first of ``tickers`` with price history, on the grid, in BRL (FX of each day)."""
+    start, end = days[0].astype(object) - timedelta(days=31), days[-1].astype(object)
+    for ticker in tickers:
+        symbol, _sep, market = ticker.partition(":")
+        assets = Asset.objects.filter(ticker=symbol.upper())
+        if market:
+            assets = assets.filter(market=market.upper())
+        for asset in assets:
+            series = _series_by_asset([asset.pk], start, end).get(asset.pk)
+            if series is None or not len(series[0]):
+                continue
+            row = _on_grid(days, *series)
+            known = row[~np.isnan(row)]
+            row = np.where(np.isnan(row), known[0], row)
+            if asset.currency != "BRL":
+                row = row * _fx_on_grid(days, {asset.currency}, start, end)[asset.currency]
+            return row
+    return None
+
+
+# --- snapshots and history -------------------------------------------------------------------------
+
+
+def snapshots_for(*, portfolio=None, owner=None, since: date | None = None):
+    rows = PatrimonySnapshot.objects.all()
+    rows = rows.filter(portfolio=portfolio) if portfolio is not None else rows.filter(owner=owner, portfolio=None)
+    if since:
+        rows = rows.filter(month__gte=since)
+    return rows.order_by("month")
+
+
+def portfolios_of(*, owner):
+    return Portfolio.objects.filter(owner=owner).order_by("name")
+
+
+# --- performance ------------------------------------------------------------------------------------
+
+MONEY_KEYS = {
+    "start_value",
+    "end_value",
+    "invested_value",
+    "cash",
+    "cost",
+    "inflows",
+    "outflows",
+    "net_flows",
+    "realized_pnl",
+    "unrealized_pnl",
+    "unrealized_change",
+    "dividends",
+    "value",
+    "price",
+}
+
+
+def _fmt(key, value):
+    if value is None:
+        return None
+    if isinstance(value, np.datetime64):
+        return str(value.astype("datetime64[D]"))
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "M":
+            return [str(v) for v in value.astype("datetime64[D]")]
+        return [round(float(v), 2 if key == "value" else 8) for v in value]
+    if isinstance(value, dict):
+        return {k: _fmt(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fmt(key, v) for v in value]
+    if isinstance(value, float | np.floating):
+        return f"{value:.2f}" if key in MONEY_KEYS else round(float(value), 10)
+    return value
+
+
+def _allocation(rows, classes) -> dict:
+    out = {"class": {}, "type": {}, "currency": {}}
+    for row in rows:
+        if row["value"] <= 0:
+            continue
+        asset_class, asset_type, _ticker, currency = classes[row["asset_id"]]
+        for key, name in (("class", asset_class), ("type", asset_type), ("currency", currency)):
+            out[key][name] = out[key].get(name, 0.0) + row["value"]
+    return {k: {n: f"{v:.2f}" for n, v in sorted(d.items(), key=lambda kv: -kv[1])} for k, d in out.items()}
+
+
+def performance_json(
+    *,
+    scope: Scope,
+    period: str = "max",
+    start: date | None = None,
+    end: date | None = None,
+    benchmarks=DEFAULT_BENCHMARKS,
+) -> bytes:
+    """TWR, XIRR, P&L, dividends, risk and benchmarks of ``scope`` over a period, as cached JSON bytes.
+
+    The bytes are what the API sends: a cached answer costs a cache read, not a re-render.
+    """
+    today = timezone.localdate()
+    end = min(end or today, today)
+    key = cache_key(scope, f"perf:{period}:{start}:{end}:{','.join(benchmarks)}")
+    found = cache.get(key)
+    if found is not None:
+        return found
+    payload = _performance(scope, period=period, start=start, end=end, benchmarks=benchmarks)
+    raw = json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False).encode()
+    cache.set(key, raw, settings.ANALYTICS_CACHE_TTL)
+    return raw
+
+
+def performance(**kwargs) -> dict:
+    """:func:`performance_json` as a dict (admin, tests)."""
+    return json.loads(performance_json(**kwargs))
+
+
+def _performance(scope: Scope, *, period, start, end, benchmarks) -> dict:
+    data = load_inputs(scope, end=end)
+    if data is None:
+        return {"period": period, "start": start, "end": end, "empty": True, "assets": [], "benchmarks": {}}
+    first = data.days[0].astype(object)
+    begin = max(start, first) if start else engine.window_for(period, first=first, end=end)
+    i0 = int(np.searchsorted(data.days, np.datetime64(begin, "D"), side="left"))
+    i0 = min(i0, len(data.days) - 1)
+    result = engine.evaluate(
+        data, i0, len(data.days) - 1, benchmarks=benchmark_indexes(data.days, benchmarks, data.cdi)
+    )
+    for row in result["assets"]:
+        asset_class, asset_type, ticker, currency = data.asset_classes[row["asset_id"]]
+        row.update(ticker=ticker, asset_class=asset_class, asset_type=asset_type, currency=currency)
+    result["allocation"] = _allocation(result["assets"], data.asset_classes)
+    result["assets"] = [r for r in result["assets"] if r["value"] or r["realized_pnl"] or r["dividends"]]
+    result.update(period=period if not start else "custom", empty=False)
+    return _fmt("", result)

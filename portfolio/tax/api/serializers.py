@@ -1,0 +1,166 @@
+"""Input and output shapes of the tax endpoints (money as strings with cents, dates ISO)."""
+
+import re
+from datetime import date
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2025-03"})
+class MonthField(serializers.Field):
+    """``YYYY-MM`` → the first day of that month."""
+
+    default_error_messages = {"invalid": _("Mês inválido (use AAAA-MM).")}
+
+    def to_internal_value(self, data):
+        text = str(data).strip()
+        if not re.fullmatch(r"\d{4}-\d{2}", text):
+            self.fail("invalid")
+        try:
+            return date.fromisoformat(f"{text}-01")
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return f"{value:%Y-%m}"
+
+
+class MonthQuerySerializer(serializers.Serializer):
+    month = MonthField()
+
+
+class YearQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=1990, max_value=2100)
+
+
+class AnnualQuerySerializer(YearQuerySerializer):
+    format = serializers.ChoiceField(choices=["json", "csv", "xlsx", "pdf"], default="json")
+
+
+class RulesQuerySerializer(serializers.Serializer):
+    on = serializers.DateField(required=False)
+
+
+class FileMonthSerializer(serializers.Serializer):
+    month = MonthField()
+    paid_on = serializers.DateField(required=False, allow_null=True)
+
+    def validate_month(self, value):
+        if value > timezone.localdate().replace(day=1):
+            raise serializers.ValidationError(_("Só é possível marcar meses já iniciados."))
+        return value
+
+
+class UnfileMonthSerializer(serializers.Serializer):
+    month = MonthField()
+
+
+class BasketSerializer(serializers.Serializer):
+    result = serializers.DecimalField(**MONEY)
+    loss_in = serializers.DecimalField(**MONEY)
+    compensated = serializers.DecimalField(**MONEY)
+    taxable = serializers.DecimalField(**MONEY)
+    loss_out = serializers.DecimalField(**MONEY)
+    rate = serializers.DecimalField(max_digits=8, decimal_places=4)
+    tax = serializers.DecimalField(**MONEY)
+
+
+class CategorySerializer(serializers.Serializer):
+    sales = serializers.DecimalField(**MONEY)
+    gains = serializers.DecimalField(**MONEY)
+    losses = serializers.DecimalField(**MONEY)
+    result = serializers.DecimalField(**MONEY)
+    operations = serializers.IntegerField()
+
+
+class DarfSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    residual_in = serializers.DecimalField(**MONEY)
+    amount = serializers.DecimalField(**MONEY)
+    residual_out = serializers.DecimalField(**MONEY)
+    due_date = serializers.DateField()
+    status = serializers.DictField(required=False, help_text=_("state, paid_on e late (multa e juros Selic)."))
+
+
+class OperationSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    ticker = serializers.CharField()
+    asset_id = serializers.IntegerField()
+    broker = serializers.CharField()
+    category = serializers.CharField()
+    day_trade = serializers.BooleanField()
+    quantity = serializers.DecimalField(max_digits=28, decimal_places=10)
+    sale_value = serializers.DecimalField(**MONEY)
+    net_value = serializers.DecimalField(**MONEY)
+    cost = serializers.DecimalField(**MONEY)
+    result = serializers.DecimalField(**MONEY)
+
+
+class MonthlyAssessmentSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    categories = serializers.DictField(child=CategorySerializer())
+    exemption = serializers.DictField()
+    baskets = serializers.DictField(child=BasketSerializer())
+    tax_due = serializers.DecimalField(**MONEY)
+    irrf = serializers.DictField()
+    tax_after_irrf = serializers.DecimalField(**MONEY)
+    darf = DarfSerializer()
+    crypto = serializers.DictField()
+    operations = OperationSerializer(many=True)
+    filing = serializers.DictField(help_text=_("filed, filed_at, paid_on, filed_values e differences."))
+
+
+class DarfRowSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    code = serializers.CharField()
+    tax = serializers.DecimalField(**MONEY)
+    residual_in = serializers.DecimalField(**MONEY)
+    amount = serializers.DecimalField(**MONEY)
+    residual_out = serializers.DecimalField(**MONEY)
+    due_date = serializers.DateField()
+    filed = serializers.BooleanField()
+    state = serializers.CharField()
+    paid_on = serializers.DateField(required=False, allow_null=True)
+    late = serializers.DictField(allow_null=True)
+
+
+class DarfYearSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    darfs = DarfRowSerializer(many=True)
+    total = serializers.DecimalField(**MONEY)
+
+
+class AnnualReportSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    user = serializers.DictField()
+    bens_e_direitos = serializers.ListField(child=serializers.DictField())
+    rendimentos_isentos = serializers.DictField()
+    tributacao_exclusiva = serializers.DictField()
+    outros_rendimentos = serializers.ListField(child=serializers.DictField())
+    retencao_dividendos = serializers.ListField(child=serializers.DictField())
+    renda_variavel = serializers.DictField()
+    exterior = serializers.DictField()
+    operations = serializers.IntegerField()
+
+
+class StoredAssessmentSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    filed_at = serializers.DateTimeField(allow_null=True)
+    paid_on = serializers.DateField(allow_null=True)
+    tax_due = serializers.DecimalField(**MONEY)
+    darf_amount = serializers.DecimalField(**MONEY)
+    differs_from_filed = serializers.BooleanField()
+
+
+class RuleSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.DecimalField(max_digits=20, decimal_places=8)
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField(allow_null=True)
+    legal_basis = serializers.CharField()
