@@ -157,6 +157,14 @@ JOBS = (
         cron="0 2 1 * *",
     ),
     Job(
+        key="APURAR_IR_MENSAL",
+        task="portfolio.tax_assess_month",
+        label=_("Apurar IR do mês"),
+        description=_("Calcula e guarda a apuração mensal de IR de cada investidor (mês anterior por padrão)."),
+        params=schema(month=MONTH),
+        cron="0 4 1 * *",
+    ),
+    Job(
         key="ENVIAR_RELATORIOS",
         task="scheduling.send_monthly_report",
         label=_("Enviar relatório mensal de faturas"),

@@ -1,7 +1,8 @@
 """The quotes API: authentication, quotes, history, FX, signals, watchlist, lookup and registration."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -140,7 +141,9 @@ def test_fx_on_a_holiday_uses_the_last_published_rate(api, db):
     assert api.get("/api/v1/fx/?pair=USDBRL").status_code == 400
 
 
+@time_machine.travel(datetime(2026, 11, 18, 12, 0, tzinfo=ZoneInfo("America/Sao_Paulo")), tick=False)
 def test_signals_detail(api, petr4):
+    """During the session, so the quote fetch does not also store today's closing bar."""
     Asset.objects.filter(pk=petr4.pk).update(
         dps=Decimal("3.00"), eps=Decimal("7"), bvps=Decimal("35"), beta=Decimal("1.2")
     )

@@ -254,6 +254,8 @@ def test_filtering_by_someone_elses_portfolio_is_refused(world, client_for):
 def test_assets_lookup_path_is_not_swallowed_by_detail_route(world, client_for):
     from django.urls import Resolver404, resolve
 
-    resolve(f"/api/v1/assets/{world.petr.pk}/")
+    assert resolve(f"/api/v1/assets/{world.petr.pk}/").url_name == "asset-detail"
+    # The quotes app owns assets/lookup/: the digits-only detail route must not swallow it.
+    assert resolve("/api/v1/assets/lookup/").url_name == "asset-lookup"
     with pytest.raises(Resolver404):
-        resolve("/api/v1/assets/lookup/")
+        resolve("/api/v1/assets/nao-existe/")
