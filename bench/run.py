@@ -1,5 +1,9 @@
 #!/usr/bin/env python
-"""``make bench``: the app under its production server on loopback, driven by wrk.
+"""``make bench``: the app under its production web server on loopback, driven by wrk.
+
+The production web tier is gunicorn with sync workers (WSGI); the SSE streams have their
+own ASGI tier (docs/architecture.md explains the split and its measurements).
+``--worker-class uvicorn_worker.UvicornWorker`` measures the single-server ASGI set-up.
 
 See bench/README.md for what a benchmark module gets. Prints one JSON line per
 benchmark on stdout (progress goes to stderr), so the output can be piped to a file.
@@ -188,7 +192,7 @@ class Context:
 
 
 @contextlib.contextmanager
-def server(env, port, workers, worker_class="uvicorn_worker.UvicornWorker"):
+def server(env, port, workers, worker_class="sync"):
     app = "exitus.asgi:application" if "uvicorn" in worker_class.lower() else "exitus.wsgi:application"
     command = [
         str(VENV_BIN / "gunicorn"), app, "-k", worker_class,
@@ -239,8 +243,9 @@ def main():
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 3)))
     parser.add_argument(
         "--worker-class",
-        default=os.environ.get("BENCH_WORKER_CLASS", "uvicorn_worker.UvicornWorker"),
-        help="gunicorn worker class (the production server uses uvicorn workers)",
+        default=os.environ.get("BENCH_WORKER_CLASS", "sync"),
+        help="gunicorn worker class: sync (the production web tier, WSGI) or "
+        "uvicorn_worker.UvicornWorker (the ASGI app, as the stream tier and make run serve it)",
     )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database at the end")
     args = parser.parse_args()
