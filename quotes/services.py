@@ -394,20 +394,27 @@ def quote_read(asset, *, refresh=False) -> dict:
     ``refresh`` forces a fetch. When the chain has nothing, the last stored quote is returned
     flagged ``stale`` with its age; with nothing stored at all, :class:`QuoteUnavailable`.
     """
-    return quotes_read([asset], refresh=refresh)[asset.pk]
+    found, reasons = _quotes_read(assets=[asset], refresh=refresh)
+    if asset.pk not in found:
+        raise QuoteUnavailable(asset, reasons.get(asset.ticker) or [])
+    return found[asset.pk]
 
 
 def quotes_read(assets, *, refresh=False) -> dict:
     """``{asset_id: payload}`` for quotable ``assets`` (see :func:`quote_read`); one fetch for all misses.
 
-    Raises :class:`QuoteUnavailable` only for a single asset; in a batch, assets without any
-    quote are simply absent.
+    Assets with no quote at all are simply absent (the batch endpoint lists them as unavailable).
     """
+    return _quotes_read(assets=assets, refresh=refresh)[0]
+
+
+def _quotes_read(*, assets, refresh):
+    """``(found, reasons)``: payloads by asset id, and each failed ticker's provider reasons."""
     assets = [a for a in assets if is_quotable(a)]
     found = {} if refresh else {pk: quote_cache.decorate(p, cached=True) for pk, p in quote_cache.fetch(assets).items()}
     missing = [a for a in assets if a.pk not in found]
     if not missing:
-        return found
+        return found, {}
     now = timezone.now()
     rows = {q.asset_id: q for q in Quote.objects.filter(asset__in=missing)}
     to_fetch = []
@@ -437,10 +444,11 @@ def quotes_read(assets, *, refresh=False) -> dict:
     )
     for pk, payload in found.items():
         payload["anomaly_pending"] = pk in pending
-    if len(assets) == 1 and assets[0].pk not in found:
-        held = [_("variação anômala retida para revisão de um operador")] if assets[0].pk in pending else []
-        raise QuoteUnavailable(assets[0], reasons.get(assets[0].ticker) or held)
-    return found
+    held = _("variação anômala retida para revisão de um operador")
+    for asset in assets:
+        if asset.pk not in found and asset.pk in pending and not reasons.get(asset.ticker):
+            reasons[asset.ticker] = [held]
+    return found, reasons
 
 
 # --- FX and indicators -------------------------------------------------------------

@@ -13,6 +13,16 @@ MONEY = {"max_digits": settings.MONEY_MAX_DIGITS, "decimal_places": settings.MON
 
 class CarrierSerializer(serializers.ModelSerializer):
     client_count = serializers.IntegerField(read_only=True, default=0)
+    robot_config = serializers.JSONField(
+        required=False, help_text=_("Configuração do robô: um objeto JSON (vazio por padrão).")
+    )
+
+    def validate_robot_config(self, value):
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(_("A configuração do robô deve ser um objeto JSON."))
+        return value
 
     class Meta:
         model = Carrier

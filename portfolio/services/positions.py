@@ -353,10 +353,12 @@ def replay(*, owner_id, asset_id, since: datetime | None, _depth=0, _seen=None) 
                 continue
             replay(owner_id=owner_id, asset_id=event.new_asset_id, since=None, _depth=_depth + 1, _seen=seen)
         else:
+            # From the source's own ``since``, not the event's moment: when the event itself was
+            # moved later, the target still holds the move-in recorded at the old date.
             replay(
                 owner_id=owner_id,
                 asset_id=event.new_asset_id,
-                since=event_moment(event),
+                since=min(since, event_moment(event)),
                 _depth=_depth + 1,
                 _seen=seen,
             )

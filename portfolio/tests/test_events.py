@@ -138,3 +138,18 @@ def test_event_validation():
     with pytest.raises(ValidationError) as exc:
         event(asset, "split", "2999-01-01", ratio_from=D(1), ratio_to=D(2))
     assert "event_date" in exc.value.message_dict
+
+
+@pytest.mark.parametrize("new_day", ["2023-12-20", "2023-06-01"])
+def test_moving_a_ticker_change_to_another_date_replays_both_tickers(new_day):
+    """Found by a schema fuzz run: moving the event later left the old move-in behind."""
+    p = PortfolioFactory()
+    viia, bhia = AssetFactory(ticker="VIIA3"), AssetFactory(ticker="BHIA3")
+    trade(p, viia, "compra", 100, "10.00", on="2023-03-10")
+    change = event(viia, "mudanca_ticker", "2023-08-01", new_asset=bhia)
+    services.event_update(event=change, event_date=date.fromisoformat(new_day))
+    old, new = pos(p, viia), pos(p, bhia)
+    assert (old.quantity, new.quantity, new.cost_basis) == (D(0), D(100), D("1000.00"))
+    moves = PositionEntry.objects.filter(event=change).order_by("quantity_delta")
+    assert [(e.position_id, e.quantity_delta) for e in moves] == [(old.pk, D(-100)), (new.pk, D(100))]
+    assert {e.at.date() for e in moves} == {date.fromisoformat(new_day)}

@@ -15,7 +15,9 @@ from ..models import PriceBar, WatchlistItem
 
 DECIMAL = {"max_digits": 30, "decimal_places": 8, "coerce_to_string": True}
 # Event ids are microseconds since the epoch; this one is the last of year 9999.
-MAX_EVENT_ID = 253_402_300_799_999_999
+# Event ids are microseconds since the epoch; cap them a day short of year 9999 so every
+# accepted id converts to a datetime in any time zone.
+MAX_EVENT_ID = 253_402_214_400_000_000
 
 
 def _split(value):

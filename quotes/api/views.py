@@ -37,7 +37,10 @@ NOT_FOUND = OpenApiResponse(s.ErrorSerializer, description="Ativo não cadastrad
 
 
 class QuoteUnavailableError(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    """No provider answered and no price was ever stored: there is no quote to show (404, like a
+    fixed-income title without a market price), with each provider's reason. Never a made-up value."""
+
+    status_code = status.HTTP_404_NOT_FOUND
     default_code = "quote_unavailable"
 
     def __init__(self, exc):
@@ -120,9 +123,10 @@ class QuoteDetailView(APIView):
         parameters=[TICKER, s.DetailQuerySerializer],
         responses={
             200: s.QuoteSerializer,
-            404: NOT_FOUND,
-            503: OpenApiResponse(
-                s.UnavailableSerializer, description="Nenhum provedor respondeu e não há preço salvo."
+            404: OpenApiResponse(
+                s.UnavailableSerializer,
+                description="Ativo não cadastrado, sem cotação de mercado, ou nenhum provedor respondeu e não há "
+                "preço salvo (com o motivo de cada provedor).",
             ),
         },
     )

@@ -72,11 +72,11 @@ def test_quote_detail_market_disambiguation(api, db):
     assert api.get("/api/v1/quotes/BTC/?market=XX").status_code == 400
 
 
-def test_quote_unavailable_is_503_with_reasons(api, live, petr4):
+def test_quote_unavailable_is_404_with_reasons(api, live, petr4):
     for name in ("brapi", "yahoo", "hgbrasil", "twelvedata"):
         live.fault(name, status=500)
     response = api.get("/api/v1/quotes/PETR4/")
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert len(response.json()["reasons"]) == 4
 
 
@@ -298,3 +298,17 @@ def test_sse_last_event_id_garbage_means_from_the_start():
     assert parse_last_event_id("abc") is None
     assert parse_last_event_id("9" * 40) is None
     assert parse_last_event_id("1795098600123456").year == 2026
+
+
+def test_batch_of_one_asset_without_any_quote_lists_it_as_unavailable(api):
+    """Found by a schema fuzz run: a batch of one unquotable-by-anyone asset answered 500."""
+    make_asset("ZZZZ3")
+    response = api.get("/api/v1/quotes/", {"tickers": "ZZZZ3"})
+    assert response.status_code == 200
+    assert response.json()["unavailable"] == ["ZZZZ3"]
+    assert api.get("/api/v1/quotes/ZZZZ3/").status_code == 404
+
+
+@pytest.mark.parametrize("since", ["253402300799999998", "99999999999999999999"])
+def test_updates_with_an_out_of_range_cursor_is_400(api, since):
+    assert api.get("/api/v1/quotes/updates/", {"since": since}).status_code == 400

@@ -273,3 +273,17 @@ def test_openapi_schema_validates(tmp_path):
 
 def test_no_missing_migrations(db):
     call_command("makemigrations", "billing_rpa", "--check", "--dry-run", verbosity=0)
+
+
+def test_carrier_robot_config_null_means_empty_and_must_be_an_object(client_for, admin_user):
+    api = client_for(admin_user)
+    created = api.post(
+        "/api/v1/billing/carriers/",
+        {"code": "TIM", "name": "TIM", "robot_config": "null", "has_robot": "false"},
+        format="multipart",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["robot_config"] == {}
+    refused = api.post("/api/v1/billing/carriers/", {"code": "CLARO", "name": "Claro", "robot_config": [1]})
+    assert refused.status_code == 400
+    assert "robot_config" in refused.json()

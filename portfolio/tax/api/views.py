@@ -51,8 +51,13 @@ class MonthlyView(AnalyticsView):
 
 def _filing(request, serializer_class, service):
     data = _validated(serializer_class, request.data)
-    with as_drf_error():
-        row = service(owner=target_user(request), actor=request.user, meta=RequestMeta.from_request(request), **data)
+    try:
+        with as_drf_error():
+            row = service(
+                owner=target_user(request), actor=request.user, meta=RequestMeta.from_request(request), **data
+            )
+    except MissingRule as exc:
+        raise _missing_rule(exc) from exc
     return Response(s.StoredAssessmentSerializer(row).data)
 
 

@@ -166,3 +166,10 @@ def test_annual_exports(client_for, user, history):
     assert as_pdf["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(as_pdf.content)).pages)
     assert "Bens e Direitos" in text and "VALE3" in text
+
+
+def test_filing_a_month_before_any_tax_rule_is_a_400(client_for, user):
+    """Found by a schema fuzz run: the filing path did not turn a missing rule into a 400."""
+    response = client_for(user).post("/api/v1/tax/monthly/file/", {"month": "1620-06"})
+    assert response.status_code == 400
+    assert not MonthlyAssessment.objects.exists()
