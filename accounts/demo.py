@@ -24,10 +24,15 @@ def load(*, stdout=None):
     ensure_billing_groups()
     created = 0
     for row in demo_users():
-        user = User.objects.filter(username__iexact=row["username"]).first()
+        # By username, else by e-mail (someone renamed a demo user): never a second account.
+        user = (
+            User.objects.filter(username__iexact=row["username"]).first()
+            or User.objects.filter(email__iexact=row["email"]).first()
+        )
         if user is None:
             user = User(username=row["username"])
             created += 1
+        user.username = row["username"]
         user.email = row["email"]
         user.full_name = row["full_name"]
         user.role = row["role"]
