@@ -42,7 +42,15 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 
-run: install
+# A development .env on the first `make run`, so later `manage.py` commands in this checkout
+# (shell, seed_demo, backfill_prices...) run with the same development settings. Gitignored;
+# tests ignore it. Delete it to start over; production never uses it.
+.env:
+	@printf '# Development settings written by `make run` (never commit; tests ignore this file).\nDEBUG=true\nSECRET_KEY=%s\nRPA_API_URL=http://127.0.0.1:$(RPA_SIMULATOR_PORT)\nRPA_API_TOKEN=dev-rpa-token\n' \
+		"$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@echo "Wrote .env (development settings)."
+
+run: install .env
 	@$(RUN_ENV) $(PY) manage.py migrate --noinput -v 0
 	@$(RUN_ENV) $(PY) manage.py seed_demo
 	@$(RUN_ENV) $(PY) manage.py setup_periodic_tasks
