@@ -57,8 +57,9 @@ run: install .env
 	@$(RUN_ENV) $(PY) manage.py dev_banner
 	@$(RUN_ENV) $(VENV)/bin/honcho -f exitus/Procfile.dev -d . start
 
+# Parallel across the cores (pytest-xdist); each worker has its own test database and Redis database.
 test: install-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 bench: install-dev
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -139,6 +139,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (throttling, quotes, rate limits, live-log fan-out) -----------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL and "pytest" in sys.modules and env.str("PYTEST_XDIST_WORKER", default=""):
+    # Parallel test workers each get a Redis database of their own (gw0 → the given one, gw1 → the
+    # one below...), so one worker's cache.clear() never empties another's state mid-test. Processes a
+    # test starts (Celery workers, scripts) are not pytest: they take the REDIS_URL the test passes.
+    _base, _slash, _db = REDIS_URL.rpartition("/")
+    _offset = int(env.str("PYTEST_XDIST_WORKER").removeprefix("gw"))
+    REDIS_URL = f"{_base}/{(int(_db or 0) - _offset) % 16}"
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -219,10 +219,14 @@ class QuotedAssetAdmin(ReadOnlyAdmin):
             humanize_age((timezone.now() - quote.fetched_at).total_seconds()),
         )
 
-    @admin.display(description=_("gráfico (último ano)"))
+    @admin.display(description=_("gráfico (último ano de histórico)"))
     def price_chart(self, obj):
+        """The year up to the last stored bar: a delisted asset or a stale history still shows its chart."""
+        last = PriceBar.objects.filter(asset=obj).order_by("-date").values_list("date", flat=True).first()
+        if last is None:
+            return svg_chart([])
         closes = list(
-            PriceBar.objects.filter(asset=obj, date__gte=timezone.localdate() - timedelta(days=366))
+            PriceBar.objects.filter(asset=obj, date__gte=last - timedelta(days=366))
             .order_by("date")
             .values_list("date", "close")
         )

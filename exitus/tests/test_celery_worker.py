@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def broker_and_backend(tmp_path):
-    redis_url = os.environ.get("REDIS_URL")
+    redis_url = settings.REDIS_URL  # this test worker's own Redis database
     if redis_url:
         return redis_url, redis_url, {}
     # The worker derives the same folders from CELERY_BROKER_DIR (see settings).

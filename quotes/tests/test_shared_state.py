@@ -1,5 +1,6 @@
 """Token buckets and circuits: per process without Redis, shared through Redis when it is there."""
 
+import os
 import subprocess
 import sys
 import threading
@@ -107,7 +108,7 @@ def test_bucket_is_shared_with_another_process(redis_url, settings):
         "from quotes import ratelimit;"
         "print(sum(ratelimit.reserve('brapi', max_wait=0).allowed for _ in range(3)))"
     )
-    env = {"TESTING": "1", "REDIS_URL": redis_url, "PATH": "/usr/bin:/bin"}
+    env = {**os.environ, "TESTING": "1", "REDIS_URL": redis_url}  # keeps a shifted test clock (LD_PRELOAD)
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=django_settings.BASE_DIR
     )

@@ -74,15 +74,18 @@ def test_refresh_quotes_by_ticker_and_overlap_lock(live, petr4):
 
 def test_fx_backfill_and_cleanup_tasks_return_counts(live, petr4, user):
     hold(user, petr4)
-    assert tasks.refresh_fx.apply(kwargs={"pairs": ["USD-BRL"]}).get()["ok"] == 1
-    assert tasks.refresh_indicators.apply(kwargs={"series": ["CDI"]}).get()["ok"] == 1
-    with time_machine.travel(CLOSED, tick=False):
+    with time_machine.travel(CLOSED, tick=False) as clock:  # every attempt below is logged on one known day
+        assert tasks.refresh_fx.apply(kwargs={"pairs": ["USD-BRL"]}).get()["ok"] == 1
+        assert tasks.refresh_indicators.apply(kwargs={"series": ["CDI"]}).get()["ok"] == 1
         result = tasks.backfill_prices.apply(kwargs={"days": 10}).get()
-    assert (result["assets"], result["ok"], result["failed"]) == (1, 1, 0)
-    before = ProviderAttempt.objects.count()
-    assert before > 0
-    with time_machine.travel("2026-11-24 12:00:00 +0000"):
-        assert tasks.cleanup_provider_attempts.apply(kwargs={"days": 0}).get() == {"deleted": before}
+        assert (result["assets"], result["ok"], result["failed"]) == (1, 1, 0)
+        before = ProviderAttempt.objects.count()
+        assert before >= 3
+        assert tasks.cleanup_provider_attempts.apply(kwargs={"days": 1}).get() == {
+            "deleted": 0
+        }  # all one day old at most
+        clock.shift(timedelta(days=1, hours=14))
+        assert tasks.cleanup_provider_attempts.apply(kwargs={"days": 1}).get() == {"deleted": before}
 
 
 def test_backfill_command_progress_and_summary(live, user, petr4):
