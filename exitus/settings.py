@@ -79,6 +79,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "exitus.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -115,7 +116,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _pg_options["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    # An unreachable database answers 503 within a few seconds, not after a long hang.
+    _pg_options["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     if env.bool("DATABASE_POOL", default=not TESTING):
         # Under ASGI each request may run its sync code on a different thread, so Django's
         # per-thread persistent connections would pile up; a process-wide psycopg pool
@@ -123,7 +125,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         _pg_options["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
             "max_size": env.int("DATABASE_POOL_MAX", default=10),
-            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=3),
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
@@ -255,7 +257,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "exitus.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "exitus.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "exitus.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "exitus.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="20/min"),
         "login_username": env.str("THROTTLE_LOGIN_USERNAME", default="5/min"),
@@ -305,7 +313,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Longer than the hard time limit and the longest countdown we ever use, so a
     # slow task is not redelivered to a second worker while the first still runs.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    # Socket timeouts: a hung Redis fails a publish in about two seconds instead of holding
+    # the web request (see exitus/queueing.py for what happens to the work then).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+    }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_CACHE_BACKEND = "django-cache"
 CELERY_RESULT_EXTENDED = True

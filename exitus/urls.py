@@ -11,6 +11,10 @@ admin.site.site_header = _("Exitus")
 admin.site.site_title = _("Exitus")
 admin.site.index_title = _("Painel de operações")
 
+handler400 = "exitus.api.errors.bad_request"
+handler404 = "exitus.api.errors.not_found"
+handler500 = "exitus.api.errors.server_error"
+
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("portfolio.api.urls")),

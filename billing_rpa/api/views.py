@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from accounts.audit import RequestMeta
 from accounts.permissions import ReadOnlyRoleCannotWrite
 from exitus.api.errors import to_drf_detail
+from exitus.api.params import int_param
 from exitus.streaming import streams_over_asgi
 
 from .. import selectors, services, storage
@@ -340,11 +341,8 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Billing
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def logs(self, request, pk=None):
         execution = self.get_object()
-        try:
-            after = max(int(request.query_params.get("after", 0)), 0)
-            limit = min(max(int(request.query_params.get("limit", 1000)), 1), 1000)
-        except ValueError as exc:
-            raise ValidationError({"after": [_("Informe um número inteiro.")]}) from exc
+        after = max(int_param(request, "after", default=0), 0)
+        limit = min(max(int_param(request, "limit", default=1000), 1), 1000)
         lines = list(selectors.execution_log_lines(execution=execution, after=after, limit=limit))
         data = {
             "execution": execution.pk,

@@ -27,6 +27,7 @@ from rest_framework.renderers import JSONRenderer
 from accounts.audit import RequestMeta
 from accounts.choices import Role
 from accounts.permissions import AdminWritesOthersRead, ReadOnlyRoleCannotWrite
+from exitus.api.params import id_param
 
 from .. import exports
 
@@ -42,9 +43,7 @@ def owner_for(request) -> int:
     raw = request.query_params.get("owner", "")
     if not raw or not is_admin(request.user):
         return request.user.pk
-    if not raw.isdigit() or not 0 < int(raw) < 2**63:
-        raise ValidationError({"owner": [_("Informe o id de um usuário.")]})
-    return int(raw)
+    return id_param(request, "owner")
 
 
 def scope_to_user(queryset: QuerySet, user, owner_field: str = "owner") -> QuerySet:
@@ -102,7 +101,7 @@ class ExportMixin:
     export_name = "export"
 
     def perform_content_negotiation(self, request, force=False):
-        if getattr(self, "action", None) == "export":
+        if getattr(self, "action", None) in ("export", None):  # None: a method the route does not serve (405)
             renderer = JSONRenderer()
             return renderer, renderer.media_type
         return super().perform_content_negotiation(request, force)

@@ -8,6 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from exitus.api.fields import DateTimeField
+
 from .. import importers
 from ..choices import CashKind, TransactionKind
 from ..filters import visible_portfolios
@@ -295,7 +297,7 @@ class TransactionWriteSerializer(serializers.Serializer):
     broker = serializers.PrimaryKeyRelatedField(queryset=Broker.objects.all())
     asset = serializers.PrimaryKeyRelatedField(queryset=Asset.objects.all())
     kind = serializers.ChoiceField(choices=TransactionKind.choices)
-    trade_date = serializers.DateTimeField(
+    trade_date = DateTimeField(
         input_formats=["iso-8601", "%Y-%m-%d"], help_text=_("Data/hora do negócio; uma data sozinha vale 00:00.")
     )
     quantity = quantity()
@@ -482,7 +484,7 @@ class CashMovementWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=list(CashKind.choices))
     amount = money()
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
-    date = serializers.DateTimeField(input_formats=["iso-8601", "%Y-%m-%d"], required=False, default=None)
+    date = DateTimeField(input_formats=["iso-8601", "%Y-%m-%d"], required=False, default=None)
     description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 

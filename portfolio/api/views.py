@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exitus.api.errors import as_drf_error
+from exitus.api.params import int_param
 
 from .. import exports, importers, selectors, services
 from ..filters import (
@@ -193,10 +193,7 @@ class PortfolioViewSet(ServiceWritesMixin, *CRUD, OwnedViewSet):
 
 
 def top_param(request) -> int:
-    raw = request.query_params.get("top", "10")
-    if not raw.isdigit() or not 1 <= int(raw) <= 50:
-        raise ValidationError({"top": [_("Use um número entre 1 e 50.")]})
-    return int(raw)
+    return int_param(request, "top", default=10, minimum=1, maximum=50)
 
 
 class DashboardView(APIView):

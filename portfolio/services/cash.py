@@ -43,6 +43,10 @@ def _validate(data: dict, *, owner) -> None:
         errors["kind"] = [_("Este tipo de movimentação é gerado automaticamente por operações e proventos.")]
     if data.get("amount") is None or ledger.money(data["amount"]) == 0:
         errors["amount"] = [_("O valor não pode ser zero.")]
+    elif data["kind"] != CashKind.AJUSTE and data["amount"] < 0:
+        # The kind gives the direction (a withdrawal leaves the broker): a negative deposit is a
+        # typing error, never silently turned into a positive one.
+        errors["amount"] = [_("Informe um valor positivo; o tipo da movimentação define se entra ou sai.")]
     if data["kind"] == CashKind.TRANSFERENCIA:
         if data.get("destination_broker") is None:
             errors["destination_broker"] = [_("Uma transferência precisa da corretora de destino.")]

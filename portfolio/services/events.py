@@ -60,6 +60,13 @@ def _validate(data: dict, pk=None) -> None:
             errors["ratio_to"] = [_("Num grupamento várias ações viram uma (ex.: 10:1).")]
         if kind == CorporateEventKind.BONIFICACAO and (data.get("assigned_cost") or 0) < 0:
             errors["assigned_cost"] = [_("O custo atribuído não pode ser negativo.")]
+    else:
+        # Other kinds need no proportion, but one given must still be a proportion (the database
+        # refuses zero or negative values for every kind).
+        for name in ("ratio_from", "ratio_to"):
+            value = data.get(name)
+            if value is not None and not 0 < value <= MAX_RATIO:
+                errors[name] = [_("A proporção deve ser maior que zero (máximo %(max)s).") % {"max": MAX_RATIO}]
     if kind == CorporateEventKind.MUDANCA_TICKER:
         new_asset = data.get("new_asset")
         if new_asset is None:

@@ -297,4 +297,4 @@ class ErrorSerializer(serializers.Serializer):
 
 class UnavailableSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    reasons = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.ListField(child=serializers.CharField(), required=False)

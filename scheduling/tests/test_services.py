@@ -163,6 +163,7 @@ def test_concurrent_backup_is_skipped_while_one_runs():
     assert JobRun.objects.get().status == JobRunStatus.SKIPPED
 
 
+@pytest.mark.django_db(transaction=True)  # /health/ reads in its own threads: the rows must be committed
 def test_beat_heartbeat_and_critical_jobs_in_health(client):
     body = client.get("/health/").json()
     assert body["checks"]["beat"]["status"] == "never"

@@ -5,6 +5,8 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
 
+from exitus.api.params import id_param
+
 from ...api.base import is_admin, scope_to_user
 from ...models import Portfolio
 
@@ -16,9 +18,10 @@ USER_PARAM = OpenApiParameter(
 def target_user(request):
     """The requesting user, or — for ADMIN only — the one named by ``?user=`` (404 if unknown)."""
     user = request.user
-    raw = request.query_params.get("user") or request.query_params.get("owner") or ""
-    if is_admin(user) and raw.isdigit() and int(raw) != user.pk:
-        found = get_user_model().objects.filter(pk=int(raw)).first()
+    name = "user" if request.query_params.get("user") else "owner"
+    wanted = id_param(request, name) if is_admin(user) else None
+    if wanted is not None and wanted != user.pk:
+        found = get_user_model().objects.filter(pk=wanted).first()
         if found is None:
             raise Http404
         return found

@@ -1,30 +1,24 @@
 """Input and output shapes of the tax endpoints (money as strings with cents, dates ISO)."""
 
-import re
-from datetime import date
-
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from exitus import months
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2025-03"})
 class MonthField(serializers.Field):
-    """``YYYY-MM`` → the first day of that month."""
-
-    default_error_messages = {"invalid": _("Mês inválido (use AAAA-MM).")}
+    """``YYYY-MM`` → the first day of that month, within the supported years (``exitus.months``)."""
 
     def to_internal_value(self, data):
-        text = str(data).strip()
-        if not re.fullmatch(r"\d{4}-\d{2}", text):
-            self.fail("invalid")
         try:
-            return date.fromisoformat(f"{text}-01")
-        except ValueError:
-            self.fail("invalid")
+            return months.parse_month(data)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
     def to_representation(self, value):
         return f"{value:%Y-%m}"
@@ -35,7 +29,13 @@ class MonthQuerySerializer(serializers.Serializer):
 
 
 class YearQuerySerializer(serializers.Serializer):
-    year = serializers.IntegerField(min_value=1990, max_value=2100)
+    year = serializers.IntegerField(min_value=months.EARLIEST_YEAR)
+
+    def validate_year(self, value):
+        try:
+            return months.check_year(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 class AnnualQuerySerializer(YearQuerySerializer):
