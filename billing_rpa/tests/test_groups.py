@@ -36,7 +36,9 @@ def test_permission_migration_keeps_every_holder_able_to_act(db):
     approver = UserFactory(is_staff=True)
     approver.groups.add(aprovador)
     uploader = UserFactory(is_staff=True)
-    uploader.user_permissions.add(Permission.objects.get(content_type__app_label="accounts", codename="upload_invoices"))
+    uploader.user_permissions.add(
+        Permission.objects.get(content_type__app_label="accounts", codename="upload_invoices")
+    )
     assert fresh(approver).has_perm("accounts.approve_invoices")
 
     migration.to_billing(apps, None)
