@@ -28,7 +28,8 @@ def cancel_on_robot_after_commit(execution_id) -> None:
     transaction.on_commit(lambda: _send_robot_cancel(execution_id))
 
 
-# The task modules import ``services``; importing them here at call time keeps that one-way at import.
+# ``billing_rpa.tasks`` imports the services, so the task objects are imported when a task is
+# sent rather than when this module loads: an intra-app cycle, as in the single module before.
 
 
 def _send_starts(execution_ids) -> None:
