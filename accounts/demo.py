@@ -4,24 +4,40 @@ Passwords are set directly (``set_password``): the demo's ``user123`` is shorter
 the minimum length enforced on real sign-ups, on purpose, to match the seed.
 """
 
+import importlib
 import json
 
 from django.conf import settings
 from django.db import transaction
 
 from .choices import Role
-from .groups import ensure_billing_groups
 from .models import User
+
+
+def app_demo_modules():
+    """Each local app's ``demo`` module, in the order of ``LOCAL_APPS`` (apps without one are skipped)."""
+    for app in settings.LOCAL_APPS:
+        try:
+            module = importlib.import_module(f"{app}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{app}.demo":
+                continue
+            raise
+        yield app, module
 
 
 def demo_users():
     return json.loads((settings.FIXTURES_DIR / "users.json").read_text(encoding="utf-8"))
 
 
+def demo_logins():
+    """``(username, password, what)`` of each demo user, for ``dev_banner``."""
+    return [(row["username"], row["password"], row["role"]) for row in demo_users()]
+
+
 @transaction.atomic
 def load(*, stdout=None):
     """Create or refresh the demo users. Idempotent: a second run changes nothing."""
-    ensure_billing_groups()
     created = 0
     for row in demo_users():
         # By username, else by e-mail (someone renamed a demo user): never a second account.

@@ -1,22 +1,15 @@
-"""The billing staff groups and their permissions, recreated on demand.
+"""Groups whose members keep admin access (``is_staff``) when they stop being ADMIN.
 
-The data migration ``0002_billing_groups`` creates them on a fresh database; this helper
-puts them back where they were wiped (a flushed database, ``seed_demo`` after a restore).
+An app that gates its own work with groups (billing's Aprovador and Operador) declares them
+from its ``AppConfig.ready()``; accounts knows no app's groups or permissions.
 """
 
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
-
-from .choices import BILLING_PERMISSIONS
-from .models import User
+_staff_groups: set[str] = set()
 
 
-def ensure_billing_groups():
-    user_type = ContentType.objects.get_for_model(User)
-    for group_name, permissions in BILLING_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=group_name)
-        for codename, label in permissions:
-            perm, _ = Permission.objects.get_or_create(
-                content_type=user_type, codename=codename, defaults={"name": str(label)}
-            )
-            group.permissions.add(perm)
+def register_staff_groups(*names) -> None:
+    _staff_groups.update(str(name) for name in names)
+
+
+def staff_group_names() -> frozenset[str]:
+    return frozenset(_staff_groups)

@@ -7,14 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 from exitus.models import TimeStampedModel
 
-from .choices import BILLING_PERMISSIONS, Role
+from .choices import Role
 from .managers import UserManager
 
 
 class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     """A person: investor (USER), viewer (READONLY) or administrator (ADMIN).
 
-    Billing staff are users in the ``Aprovador`` / ``Operador`` groups; ``is_staff``
+    An app's staff are users in the groups that app declares (``groups``); ``is_staff``
     lets them into the admin without making them ADMIN.
     """
 
@@ -47,7 +47,6 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
         ]
-        permissions = [codename_label for perms in BILLING_PERMISSIONS.values() for codename_label in perms]
 
     def __str__(self):
         return self.username

@@ -6,20 +6,21 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .audit import NO_REQUEST, audit_record, diff
-from .choices import BillingGroup, Role
+from .choices import Role
+from .groups import staff_group_names
 from .models import User
 
 UPDATABLE_FIELDS = ("username", "email", "full_name", "role", "is_active", "is_staff")
 
 
 def _apply_role_flags(user):
-    """ADMIN is a superuser; leaving ADMIN drops admin access unless the user is billing staff."""
+    """ADMIN is a superuser; leaving ADMIN drops admin access unless the user is in a staff group."""
     if user.role == Role.ADMIN:
         user.is_superuser = True
         user.is_staff = True
     elif user.is_superuser:
         user.is_superuser = False
-        user.is_staff = bool(user.pk) and user.groups.filter(name__in=BillingGroup.values).exists()
+        user.is_staff = bool(user.pk) and user.groups.filter(name__in=staff_group_names()).exists()
 
 
 def _snapshot(user):

@@ -2,8 +2,8 @@
 coloured status and bulk actions, executions with their logs, notifications, a month overview.
 
 Every change goes through ``services``; long work is queued after commit, never run here.
-Billing staff are the ``Aprovador``/``Operador`` groups (their permissions live in
-``accounts``), so this module maps those permissions onto the admin's own checks.
+Billing staff are the ``Aprovador``/``Operador`` groups (their permissions are
+``billing_rpa.*``, see ``groups``), so this module maps those permissions onto the admin's own checks.
 """
 
 from django import forms
@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from accounts.audit import RequestMeta
 
-from . import selectors, services, storage
+from . import importers, selectors, services, storage
 from .choices import ExecutionStatus, ProcessStatus
 from .models import BillingClient, BillingNotification, Carrier, Execution, ExecutionLogLine, InvoiceProcess
 from .notifications import notification_mark_read
@@ -236,7 +236,7 @@ class BillingClientAdmin(BillingAdminMixin, admin.ModelAdmin):
         form = ImportClientsForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                report = services.clients_import_csv(
+                report = importers.clients_import_csv(
                     raw=form.cleaned_data["file"].read(),
                     dry_run=form.cleaned_data["dry_run"],
                     actor=request.user,
@@ -250,7 +250,7 @@ class BillingClientAdmin(BillingAdminMixin, admin.ModelAdmin):
             "title": _("Importar clientes (CSV)"),
             "form": form,
             "report": report,
-            "columns": list(services.IMPORT_COLUMNS),
+            "columns": list(importers.IMPORT_COLUMNS),
         }
         return TemplateResponse(request, "admin/billing_rpa/import_clients.html", context)
 
@@ -471,7 +471,7 @@ class InvoiceProcessAdmin(BillingAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Cancelar execuções em andamento"), permissions=["operate"])
     def action_cancel(self, request, queryset):
-        running = Execution.objects.filter(process__in=queryset, status=ExecutionStatus.EXECUTANDO)
+        running = selectors.executions_running().filter(process__in=queryset)
         self._run_each(
             request,
             running,
@@ -481,11 +481,7 @@ class InvoiceProcessAdmin(BillingAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Repetir a última etapa que falhou"), permissions=["operate"])
     def action_retry(self, request, queryset):
-        latest = []
-        for process in queryset:
-            last = process.executions.exclude(kind="UPLOAD_MANUAL").order_by("-created_at", "-id").first()
-            if last is not None:
-                latest.append(last)
+        latest = [step for step in map(services.process_retry_target, queryset) if step is not None]
         self._run_each(
             request,
             latest,

@@ -94,3 +94,21 @@ class NotificationKind(models.TextChoices):
     PENDING_APPROVAL = "PENDING_APPROVAL", _("Faturas aguardando aprovação")
     EXECUTION_FAILED = "EXECUTION_FAILED", _("Execução falhou")
     MONTH_LATE = "MONTH_LATE", _("Processos atrasados")
+
+
+class BillingGroup(models.TextChoices):
+    """Django groups that gate billing actions (the seed's APROVADOR / OPERADOR profiles)."""
+
+    APROVADOR = "Aprovador", _("Aprovador")
+    OPERADOR = "Operador", _("Operador")
+
+
+# The permissions each billing group holds (codename, label), declared on ``InvoiceProcess``:
+# ``billing_rpa.approve_invoices``, ``billing_rpa.operate_robots``, ``billing_rpa.upload_invoices``.
+BILLING_PERMISSIONS = {
+    BillingGroup.APROVADOR: [("approve_invoices", _("Pode aprovar faturas"))],
+    BillingGroup.OPERADOR: [
+        ("operate_robots", _("Pode executar, repetir e cancelar robôs")),
+        ("upload_invoices", _("Pode enviar faturas manualmente")),
+    ],
+}

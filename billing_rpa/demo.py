@@ -1,5 +1,5 @@
-"""Demo data for billing: carriers, ~20 clients from ``fixtures/billing_clients.csv``, the
-``aprovador`` / ``operador`` staff users (password ``user123``) and this month's processes.
+"""Demo data for billing: the staff groups, carriers, ~20 clients from ``fixtures/billing_clients.csv``,
+the ``aprovador`` / ``operador`` staff users (password ``user123``) and this month's processes.
 
 Idempotent: a second run creates nothing. Called by ``manage.py seed_demo``.
 """
@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from accounts.choices import BillingGroup
-
-from . import services
+from . import importers, services
+from .choices import BillingGroup
+from .groups import ensure_billing_groups
 from .models import Carrier
 
 DEMO_PASSWORD = "user123"
@@ -31,6 +31,11 @@ DEMO_STAFF = [
         "group": BillingGroup.OPERADOR,
     },
 ]
+
+
+def demo_logins():
+    """``(username, password, what)`` of the demo staff, for ``dev_banner``."""
+    return [(row["username"], DEMO_PASSWORD, f"USER, grupo {row['group']}") for row in DEMO_STAFF]
 
 
 def _carriers() -> int:
@@ -63,8 +68,9 @@ def _staff() -> int:
 
 @transaction.atomic
 def load(*, stdout=None) -> dict:
+    ensure_billing_groups()
     carriers = _carriers()
-    report = services.clients_import_csv(raw=(settings.FIXTURES_DIR / "billing_clients.csv").read_bytes())
+    report = importers.clients_import_csv(raw=(settings.FIXTURES_DIR / "billing_clients.csv").read_bytes())
     if report["counts"].get("error") and stdout is not None:
         stdout.write(f"billing_rpa: {report['counts']['error']} linhas do CSV de demonstração com erro")
     staff = _staff()

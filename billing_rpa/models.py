@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from exitus.models import TimeStampedModel, money_field
 
 from .choices import (
+    BILLING_PERMISSIONS,
     ErrorKind,
     ExecutionKind,
     ExecutionStatus,
@@ -150,6 +151,8 @@ class InvoiceProcess(TimeStampedModel):
             ),
         ]
         indexes = [models.Index(fields=["status", "period"], name="billing_process_status_period")]
+        # What billing staff may do (their groups hold these); see ``groups.ensure_billing_groups``.
+        permissions = [codename_label for perms in BILLING_PERMISSIONS.values() for codename_label in perms]
 
     def __str__(self):
         return f"{self.client} — {self.month}"

@@ -2,12 +2,15 @@
 
 import csv
 import io
+import operator
 from datetime import timedelta
+from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .choices import (
     FINAL_FAILURE_STATUSES,
@@ -19,10 +22,10 @@ from .choices import (
 from .models import BillingClient, BillingNotification, Carrier, Execution, ExecutionLogLine, InvoiceProcess
 from .validators import month_label, parse_month
 
-BILLING_PERMS = ("accounts.approve_invoices", "accounts.operate_robots", "accounts.upload_invoices")
-PERM_APPROVE = "accounts.approve_invoices"
-PERM_OPERATE = "accounts.operate_robots"
-PERM_UPLOAD = "accounts.upload_invoices"
+PERM_APPROVE = "billing_rpa.approve_invoices"
+PERM_OPERATE = "billing_rpa.operate_robots"
+PERM_UPLOAD = "billing_rpa.upload_invoices"
+BILLING_PERMS = (PERM_APPROVE, PERM_OPERATE, PERM_UPLOAD)
 
 
 def can_see_billing(user) -> bool:
@@ -91,8 +94,6 @@ def late_q(today=None) -> Q:
 
 
 def late_expression(today=None):
-    from django.db.models import BooleanField, ExpressionWrapper
-
     return ExpressionWrapper(late_q(today), output_field=BooleanField())
 
 
@@ -104,6 +105,47 @@ def late_processes(*, month=None):
 
 
 # --- what the robots should pick up ------------------------------------------------
+
+
+# The "robot ready" rule: what a process needs before a robot may run ``kind`` for it, as
+# (refusal code, condition on the process, refusal message). The scheduled dispatch filters on
+# the conditions; a person's request is refused with the first one that fails.
+ROBOT_READY = {
+    ExecutionKind.DOWNLOAD_FATURA: (
+        ("client_inactive", Q(client__active=True), _("Cliente inativo.")),
+        (
+            "no_robot",
+            Q(client__carrier__active=True, client__carrier__has_robot=True),
+            _("A operadora %(carrier)s não tem robô ativo: envie a fatura manualmente."),
+        ),
+    ),
+    ExecutionKind.UPLOAD_SAT: (("no_invoice", ~Q(invoice_key=""), _("O processo não tem fatura armazenada.")),),
+}
+
+
+def robot_ready_q(kind) -> Q:
+    """Processes a robot may run ``kind`` for (client, carrier and invoice permitting)."""
+    return reduce(operator.and_, (condition for _code, condition, _message in ROBOT_READY[kind]))
+
+
+def robot_not_ready(process, kind) -> tuple[str, str] | None:
+    """Why a robot may not run ``kind`` for ``process`` now, as ``(code, message)``; ``None`` if it may."""
+    rules = ROBOT_READY[kind]
+    checks = {code: ExpressionWrapper(condition, output_field=BooleanField()) for code, condition, _m in rules}
+    passed = InvoiceProcess.objects.filter(pk=process.pk).values(**checks).get()
+    for code, _condition, message in rules:
+        if not passed[code]:
+            return code, str(message) % {"carrier": process.client.carrier.code}
+    return None
+
+
+def executions_running():
+    """The "already running" rule: a process with an ``EXECUTANDO`` execution takes no other step."""
+    return Execution.objects.filter(status=ExecutionStatus.EXECUTANDO)
+
+
+def process_is_busy(process_id) -> bool:
+    return executions_running().filter(process_id=process_id).exists()
 
 
 def processes_ready_for_robot(*, kind, carrier=None):
@@ -118,16 +160,13 @@ def processes_ready_for_robot(*, kind, carrier=None):
     queryset = (
         InvoiceProcess.objects.filter(status=KIND_SOURCE_STATUS[kind])
         .annotate(
-            running=Exists(Execution.objects.filter(process=OuterRef("pk"), status=ExecutionStatus.EXECUTANDO)),
+            running=Exists(executions_running().filter(process=OuterRef("pk"))),
             last_status=Subquery(latest_status),
         )
         .filter(running=False)
         .filter(Q(last_status__isnull=True) | ~Q(last_status__in=FINAL_FAILURE_STATUSES))
+        .filter(robot_ready_q(kind))
     )
-    if kind == ExecutionKind.DOWNLOAD_FATURA:
-        queryset = queryset.filter(client__active=True, client__carrier__active=True, client__carrier__has_robot=True)
-    else:
-        queryset = queryset.exclude(invoice_key="")
     if carrier:
         queryset = queryset.filter(client__carrier__code__iexact=carrier)
     return queryset

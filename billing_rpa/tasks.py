@@ -2,7 +2,8 @@
 
 The scheduling app calls the public ones by name from django-celery-beat:
 ``create_month_processes``, ``dispatch_pending_downloads``, ``send_approved_to_sat``,
-``poll_executions`` (every few seconds) and ``notify_pending_approvals``.
+``poll_executions`` (every few seconds) and ``notify_pending_approvals``; and the monthly
+report jobs, which keep the ``scheduling.*`` names stored schedules know them by.
 Robot errors are not retried here: the services record them and reschedule the
 execution for the poller, so a redelivered task never has a second effect.
 """
@@ -10,7 +11,9 @@ execution for the poller, so a redelivered task never has a second effect.
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import notifications, services
+from scheduling.locks import job_lock
+
+from . import notifications, reports, services
 
 DB_ERRORS = (OperationalError, InterfaceError)
 COMMON = {
@@ -67,3 +70,20 @@ def cancel_robot_job(execution_id):
 @shared_task(name="billing_rpa.notify_execution_failed", soft_time_limit=60, time_limit=90, **COMMON)
 def notify_execution_failed(execution_id):
     return notifications.notify_execution_failed(execution_id)
+
+
+# The monthly report jobs began in the scheduling app: their task names stay as they were,
+# since stored beat schedules (and the scheduling catalogue) name them.
+
+
+@shared_task(name="scheduling.send_monthly_report", bind=True, soft_time_limit=300, time_limit=360)
+def send_monthly_report(self, month=None, recipients=None, force=False):
+    with job_lock(reports.REPORT_JOB, ttl_seconds=360) as acquired:
+        if not acquired:
+            return {"skipped": "envio já em andamento"}
+        return reports.send_monthly_report(month=month, recipients=recipients, force=force, task_id=self.request.id)
+
+
+@shared_task(name="scheduling.check_monthly_processes", soft_time_limit=60, time_limit=90)
+def check_monthly_processes():
+    return reports.check_monthly_processes()

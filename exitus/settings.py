@@ -531,6 +531,9 @@ BILLING_SSE_POLL_SECONDS = env.float("BILLING_SSE_POLL_SECONDS", default=1.0)
 BILLING_SSE_MAX_SECONDS = env.float("BILLING_SSE_MAX_SECONDS", default=3600.0)
 # A process is late when not finished this many days after its month ended (or past due).
 BILLING_LATE_AFTER_DAYS = env.int("BILLING_LATE_AFTER_DAYS", default=10)
+# The monthly report e-mail (default: the Operadores) and the day the month's processes must exist by.
+BILLING_REPORT_RECIPIENTS = env.list("BILLING_REPORT_RECIPIENTS", default=[])
+MONTHLY_PROCESSES_DEADLINE_DAY = env.int("MONTHLY_PROCESSES_DEADLINE_DAY", default=3)
 # OpenAPI: name the billing status enums explicitly (several serializers have a "status").
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
@@ -549,5 +552,3 @@ LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=90)
 PROVIDER_ATTEMPT_RETENTION_DAYS = env.int("PROVIDER_ATTEMPT_RETENTION_DAYS", default=14)
 JOBRUN_RETENTION_DAYS = env.int("JOBRUN_RETENTION_DAYS", default=180)
 TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=30)
-BILLING_REPORT_RECIPIENTS = env.list("BILLING_REPORT_RECIPIENTS", default=[])
-MONTHLY_PROCESSES_DEADLINE_DAY = env.int("MONTHLY_PROCESSES_DEADLINE_DAY", default=3)

@@ -1,7 +1,9 @@
-"""Deletes old operational rows (robot log lines, provider attempts, job history, task results).
+"""Deletes old operational rows (job history, task results, and what the apps register:
+billing's robot log lines...).
 
-Each entry names a model by label so this module does not import the owning apps; the
-retention of each comes from settings. Deletes go in batches to keep locks short.
+Each entry names a model by label so this module does not import the owning apps; an app
+adds its own from its ``AppConfig.ready()`` with :func:`register_cleanup`. The retention of
+each comes from settings. Deletes go in batches to keep locks short.
 """
 
 import logging
@@ -16,12 +18,18 @@ logger = logging.getLogger(__name__)
 BATCH = 5000
 
 # (model label, timestamp field, retention setting)
-TARGETS = (
-    ("billing_rpa.ExecutionLogLine", "timestamp", "LOG_RETENTION_DAYS"),
+TARGETS = [
     ("quotes.ProviderAttempt", "created_at", "PROVIDER_ATTEMPT_RETENTION_DAYS"),
     ("scheduling.JobRun", "created_at", "JOBRUN_RETENTION_DAYS"),
     ("django_celery_results.TaskResult", "date_done", "TASK_RESULT_RETENTION_DAYS"),
-)
+]
+
+
+def register_cleanup(label, field, setting):
+    """Have the cleanup job delete ``label`` rows whose ``field`` is older than ``settings.<setting>`` days."""
+    entry = (label, field, setting)
+    if entry not in TARGETS:
+        TARGETS.append(entry)
 
 
 def _delete_older(model, field, cutoff):

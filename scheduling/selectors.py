@@ -1,4 +1,4 @@
-"""Reads on job history and beat liveness (admin columns, /health/)."""
+"""Reads on job history and beat liveness (admin columns, /health/, jobs that run once per period)."""
 
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
@@ -42,6 +42,16 @@ def critical_jobs_status(now=None):
             "status": "late" if late else "ok",
         }
     return report
+
+
+def job_succeeded_with(job, *, counts, exclude_task_id=None):
+    """Whether a successful run of ``job`` (other than task ``exclude_task_id``) returned all of ``counts``."""
+    runs = JobRun.objects.filter(
+        job=job, status=JobRunStatus.SUCCESS, **{f"counts__{key}": value for key, value in counts.items()}
+    )
+    if exclude_task_id:
+        runs = runs.exclude(task_id=exclude_task_id)
+    return runs.exists()
 
 
 def last_runs_by_periodic_task():

@@ -1,8 +1,11 @@
-"""Scheduling's own jobs. Each returns a dict of counts (stored in its JobRun)."""
+"""Scheduling's own jobs. Each returns a dict of counts (stored in its JobRun).
+
+The billing report jobs keep their ``scheduling.*`` task names but live in ``billing_rpa.tasks``.
+"""
 
 from celery import shared_task
 
-from . import backup, cleanup, reports
+from . import backup, cleanup
 from .locks import job_lock
 
 
@@ -20,16 +23,3 @@ def cleanup_logs(retention_days=None):
         if not acquired:
             return {"skipped": "limpeza já em andamento"}
         return {"deleted": cleanup.cleanup_old_rows(retention_days=retention_days)}
-
-
-@shared_task(name="scheduling.send_monthly_report", bind=True, soft_time_limit=300, time_limit=360)
-def send_monthly_report(self, month=None, recipients=None, force=False):
-    with job_lock("ENVIAR_RELATORIOS", ttl_seconds=360) as acquired:
-        if not acquired:
-            return {"skipped": "envio já em andamento"}
-        return reports.send_monthly_report(month=month, recipients=recipients, force=force, task_id=self.request.id)
-
-
-@shared_task(name="scheduling.check_monthly_processes", soft_time_limit=60, time_limit=90)
-def check_monthly_processes():
-    return reports.check_monthly_processes()

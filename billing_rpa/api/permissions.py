@@ -12,7 +12,7 @@ from ..selectors import can_see_billing
 
 
 class BillingPermission(BasePermission):
-    """Views declare ``action_perms = {"approve": "accounts.approve_invoices", ...}``."""
+    """Views declare ``action_perms = {"approve": "billing_rpa.approve_invoices", ...}``."""
 
     message = _("Acesso restrito à equipe de faturamento.")
 

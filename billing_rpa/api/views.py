@@ -23,7 +23,7 @@ from exitus.api.errors import to_drf_detail
 from exitus.api.params import int_param
 from exitus.streaming import streams_over_asgi
 
-from .. import selectors, services, storage
+from .. import importers, selectors, services, storage
 from ..filters import BillingClientFilter, CarrierFilter, ExecutionFilter, InvoiceProcessFilter
 from ..models import InvoiceProcess
 from ..selectors import PERM_APPROVE, PERM_OPERATE, PERM_UPLOAD
@@ -170,7 +170,7 @@ class BillingClientViewSet(
         if upload.size > 20 * 1024 * 1024:
             raise ValidationError({"file": [_("Arquivo CSV grande demais (máximo 20 MB).")]})
         with service_errors():
-            report = services.clients_import_csv(
+            report = importers.clients_import_csv(
                 raw=upload.read(),
                 dry_run=serializer.validated_data["dry_run"],
                 actor=request.user,

@@ -83,7 +83,7 @@ def billing_group(name):
     group, created = Group.objects.get_or_create(name=name)
     if created:
         group.permissions.set(
-            Permission.objects.filter(content_type__app_label="accounts", codename__in=GROUP_PERMS[name])
+            Permission.objects.filter(content_type__app_label="billing_rpa", codename__in=GROUP_PERMS[name])
         )
     return group
 

@@ -182,7 +182,7 @@ def test_crash_between_robot_post_and_commit_creates_no_second_job(sim, process,
     def crash(*args, **kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(services, "_store_job_id", crash)
+    monkeypatch.setattr("billing_rpa.services.worker._store_job_id", crash)
     with pytest.raises(SystemExit):
         services.execution_start_now(execution.pk)
     monkeypatch.undo()

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from accounts.models import AuditEvent
-from billing_rpa import services
+from billing_rpa import importers, services
 from billing_rpa.choices import ErrorKind, ExecutionKind, ExecutionStatus, ProcessStatus
 from billing_rpa.models import BillingClient, Execution, InvoiceProcess
 
@@ -369,27 +369,27 @@ def test_clients_import_reports_each_row(db, operador):
         f"Ativo?;{make_cnpj(80)};VIVO;;;;;talvez\n"
         ";;;;;;;\n"
     )
-    dry = services.clients_import_csv(raw=csv_text.encode(), dry_run=True, actor=operador)
+    dry = importers.clients_import_csv(raw=csv_text.encode(), dry_run=True, actor=operador)
     assert dry["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "error": 4}
     assert BillingClient.objects.count() == 0 and not AuditEvent.objects.exists()
     errors = {row["line"]: row["errors"] for row in dry["rows"]}
     assert set(errors[3]) == {"cnpj"} and set(errors[4]) == {"carrier"}
     assert set(errors[5]) == {"cpf"} and set(errors[6]) == {"active"}
 
-    report = services.clients_import_csv(raw=csv_text.encode(), actor=operador)
+    report = importers.clients_import_csv(raw=csv_text.encode(), actor=operador)
     assert report["counts"]["created"] == 1
-    again = services.clients_import_csv(raw=csv_text.encode(), actor=operador)
+    again = importers.clients_import_csv(raw=csv_text.encode(), actor=operador)
     assert again["counts"] == {"created": 0, "updated": 0, "unchanged": 1, "error": 4}
     changed = csv_text.replace("Boa Ltda", "Boa Nova Ltda")
-    assert services.clients_import_csv(raw=changed.encode(), actor=operador)["counts"]["updated"] == 1
+    assert importers.clients_import_csv(raw=changed.encode(), actor=operador)["counts"]["updated"] == 1
     assert BillingClient.objects.get().legal_name == "Boa Nova Ltda"
 
 
 def test_clients_import_rejects_bad_files(db):
     with pytest.raises(ValidationError):
-        services.clients_import_csv(raw=b"")
+        importers.clients_import_csv(raw=b"")
     with pytest.raises(ValidationError) as info:
-        services.clients_import_csv(raw=b"nome,cnpj\nx,y\n")
+        importers.clients_import_csv(raw=b"nome,cnpj\nx,y\n")
     assert "operadora" in str(info.value)
 
 

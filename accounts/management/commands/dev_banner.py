@@ -5,7 +5,7 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.demo import demo_users
+from accounts.demo import app_demo_modules
 
 
 class Command(BaseCommand):
@@ -24,12 +24,7 @@ class Command(BaseCommand):
             "",
             "Credenciais de demonstração (somente desenvolvimento):",
         ]
-        for row in demo_users():
-            lines.append(f"  {row['username']:<14} {row['password']:<10} {row['role']}")
-        try:
-            from billing_rpa.demo import DEMO_PASSWORD, DEMO_STAFF
-        except ImportError:  # billing demo not installed
-            DEMO_STAFF = []
-        for row in DEMO_STAFF:
-            lines.append(f"  {row['username']:<14} {DEMO_PASSWORD:<10} USER, grupo {row['group']}")
+        for _app, module in app_demo_modules():
+            for username, password, what in getattr(module, "demo_logins", list)():
+                lines.append(f"  {username:<14} {password:<10} {what}")
         self.stdout.write("\n".join(lines) + "\n")

@@ -4,11 +4,12 @@ Each app contributes a ``demo`` module with ``load(stdout=...)``; they run in th
 order of ``LOCAL_APPS``. Idempotent: running it twice creates nothing the second time.
 """
 
-import importlib
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from accounts.demo import app_demo_modules
 
 
 class Command(BaseCommand):
@@ -18,13 +19,7 @@ class Command(BaseCommand):
         if not settings.ALLOW_DEMO_SEED:
             raise CommandError("ALLOW_DEMO_SEED está desligado neste ambiente: dados de demonstração recusados.")
         started = time.perf_counter()
-        for app in settings.LOCAL_APPS:
-            try:
-                module = importlib.import_module(f"{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name == f"{app}.demo":
-                    continue
-                raise
+        for app, module in app_demo_modules():
             counts = module.load(stdout=self.stdout) or {}
             summary = ", ".join(f"{value} {key}" for key, value in counts.items()) or "nada novo"
             self.stdout.write(f"{app}: {summary} criados")

@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.models import AuditEvent, User
@@ -59,15 +58,3 @@ def test_add_user_form_rejects_duplicate_email(admin_client):
     assert response.status_code == 200
     assert "Já existe um usuário com este e-mail." in response.content.decode()
     assert not User.objects.filter(username="novo").exists()
-
-
-def test_billing_groups_exist_with_permissions(db):
-    aprovador = Group.objects.get(name="Aprovador")
-    operador = Group.objects.get(name="Operador")
-    assert set(aprovador.permissions.values_list("codename", flat=True)) == {"approve_invoices"}
-    assert set(operador.permissions.values_list("codename", flat=True)) == {"operate_robots", "upload_invoices"}
-    staff = UserFactory(is_staff=True)
-    staff.groups.add(aprovador)
-    staff = User.objects.get(pk=staff.pk)
-    assert staff.has_perm("accounts.approve_invoices")
-    assert not staff.has_perm("accounts.operate_robots")

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from billing_rpa import services
+from billing_rpa import importers
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"Arquivo não encontrado: {file}")
         try:
-            report = services.clients_import_csv(raw=file.read_bytes(), dry_run=dry_run)
+            report = importers.clients_import_csv(raw=file.read_bytes(), dry_run=dry_run)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         for row in report["rows"]:

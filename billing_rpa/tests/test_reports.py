@@ -6,11 +6,11 @@ from django.contrib.auth.models import Group
 from django.core import mail
 
 from accounts.tests.factories import UserFactory
+from billing_rpa import reports
 from billing_rpa.choices import ProcessStatus
 from billing_rpa.models import InvoiceProcess
 from billing_rpa.services import process_create_month
 from billing_rpa.tests.factories import BillingClientFactory, CarrierFactory
-from scheduling import reports
 from scheduling.choices import JobRunStatus
 from scheduling.models import JobRun
 

@@ -1,44 +1,35 @@
 """The monthly billing report by e-mail, and the check that the month's processes exist.
 
-Both read billing data only through ``billing_rpa.selectors``.
+Both run as catalogue jobs (``billing_rpa.tasks``, under their historical ``scheduling.*``
+task names); whether a month's report already went out is read from the job history
+through ``scheduling.selectors``.
 """
 
-from datetime import date
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import JobRunStatus
-from .models import JobRun
+from scheduling.selectors import job_succeeded_with
+
+from .models import BillingClient, InvoiceProcess
+from .selectors import monthly_report, monthly_report_csv, staff_emails
+from .validators import month_label
+
+REPORT_JOB = "ENVIAR_RELATORIOS"
 
 
 def previous_month(today=None):
     today = today or timezone.localdate()
-    first = today.replace(day=1)
-    last_month = date(first.year - (first.month == 1), 12 if first.month == 1 else first.month - 1, 1)
-    return f"{last_month.month:02d}/{last_month.year}"
-
-
-def current_month(today=None):
-    today = today or timezone.localdate()
-    return f"{today.month:02d}/{today.year}"
-
-
-def _already_sent(month, current_task_id=None):
-    sent = JobRun.objects.filter(job="ENVIAR_RELATORIOS", status=JobRunStatus.SUCCESS, counts__month=month)
-    if current_task_id:
-        sent = sent.exclude(task_id=current_task_id)
-    return sent.filter(counts__sent=True).exists()
+    return month_label(today.replace(day=1) - timedelta(days=1))
 
 
 def send_monthly_report(*, month=None, recipients=None, force=False, task_id=None):
     """E-mail the month's report (CSV attached). Sent once per month unless ``force``."""
-    from billing_rpa.selectors import monthly_report, monthly_report_csv, staff_emails
-
     month = month or previous_month()
-    if not force and _already_sent(month, task_id):
+    if not force and job_succeeded_with(REPORT_JOB, counts={"month": month, "sent": True}, exclude_task_id=task_id):
         return {"month": month, "sent": False, "skipped": _("relatório de %(month)s já enviado") % {"month": month}}
     recipients = recipients or settings.BILLING_REPORT_RECIPIENTS or staff_emails(perm_codename="operate_robots")
     if not recipients:
@@ -66,11 +57,8 @@ def send_monthly_report(*, month=None, recipients=None, force=False, task_id=Non
 
 def check_monthly_processes(*, today=None):
     """Warn operators when the month's processes were not created by the configured day."""
-    from billing_rpa.models import BillingClient, InvoiceProcess
-    from billing_rpa.selectors import staff_emails
-
     today = today or timezone.localdate()
-    month = current_month(today)
+    month = month_label(today)
     created = InvoiceProcess.objects.filter(month=month).count()
     expected = BillingClient.objects.filter(active=True).count()
     deadline = settings.MONTHLY_PROCESSES_DEADLINE_DAY
