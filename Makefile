@@ -13,11 +13,12 @@ RUN_ENV := DEBUG=true RPA_API_URL=$${RPA_API_URL:-http://127.0.0.1:$(RPA_SIMULAT
 	RPA_API_TOKEN=$${RPA_API_TOKEN:-dev-rpa-token} PORT=$(PORT) HOST=$(HOST) RPA_SIMULATOR_PORT=$(RPA_SIMULATOR_PORT) \
 	EXITUS_PUBLIC_URL=$${EXITUS_PUBLIC_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: run test bench lint format venv install install-dev migrate clean help
+.PHONY: run test fuzz bench lint format venv install install-dev migrate clean help
 
 help:
 	@echo "make run    - install, migrate, seed demo data, start web + worker + beat + RPA simulator"
 	@echo "make test   - install test tools and run the whole suite"
+	@echo "make fuzz   - schema-driven fuzz run of the whole API (no 5xx, responses match the schema)"
 	@echo "make bench  - benchmarks against PostgreSQL on loopback (prints JSON lines)"
 	@echo "make lint   - ruff check + format check + import contracts (lint-imports)"
 
@@ -60,6 +61,10 @@ run: install .env
 # Parallel across the cores (pytest-xdist); each worker has its own test database and Redis database.
 test: install-dev
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+# The schema-driven fuzz run over the whole API (schemathesis, fixed seed, bounded): CI runs it.
+fuzz: install-dev
+	$(PY) -m pytest -n auto -m fuzz exitus/tests/test_api_fuzz.py $(PYTEST_ARGS)
 
 bench: install-dev
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -13,12 +13,12 @@ import os
 
 import pytest
 import schemathesis
-from schemathesis.specs.openapi import checks
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework_simplejwt.tokens import AccessToken
+from schemathesis.specs.openapi import checks
 
 from accounts.tests.factories import AdminFactory, UserFactory
 
@@ -48,7 +48,7 @@ def fuzz_headers(db):
     }
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz
 @pytest.mark.parametrize("role", ["ADMIN", "USER"])
 @schema.parametrize()
 @settings(
