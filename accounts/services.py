@@ -86,9 +86,32 @@ def user_create(
     return user
 
 
+def _is_active_admin(role, active) -> bool:
+    return role == Role.ADMIN and bool(active)
+
+
+def user_check_admin_kept(user, *, role, active, actor, deleting=False) -> None:
+    """An ADMIN keeps their own role, and the installation always keeps one active ADMIN.
+
+    The active ADMIN rows are locked (``select_for_update``) before counting, so two ADMINs
+    demoting each other at the same moment cannot leave the installation with none.
+    """
+    losing = _is_active_admin(user.role, user.is_active) and (deleting or not _is_active_admin(role, active))
+    if not losing:
+        return
+    if actor is not None and actor.pk == user.pk and role != Role.ADMIN:
+        raise ValidationError({"role": _("Você não pode remover o seu próprio papel de ADMIN.")})
+    admins = list(User.objects.select_for_update().filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True))
+    if set(admins) <= {user.pk}:
+        field = "role" if role != Role.ADMIN else "is_active"
+        raise ValidationError({field: _("Este é o último ADMIN ativo: promova outro usuário antes.")})
+
+
 @transaction.atomic
 def user_update(*, user, data, actor, meta=NO_REQUEST):
     """Update the given fields (``password`` included). Caller has checked who may change what."""
+    role, active = data.get("role", user.role), data.get("is_active", user.is_active)
+    user_check_admin_kept(user, role=role, active=active, actor=actor)
     before = _snapshot(user)
     if "email" in data:
         data = {**data, "email": data["email"].strip().lower()}
@@ -123,6 +146,8 @@ def user_set_active(*, users, active, actor, meta=NO_REQUEST):
     for user in users.select_for_update():
         if user.is_active == active or (not active and user.pk == actor.pk):
             continue
+        if not active:
+            user_check_admin_kept(user, role=user.role, active=False, actor=actor)
         user.is_active = active
         user.save(update_fields=["is_active", "updated_at"])
         audit_record(
@@ -140,5 +165,6 @@ def user_set_active(*, users, active, actor, meta=NO_REQUEST):
 def user_delete(*, user, actor, meta=NO_REQUEST):
     if user.pk == actor.pk:
         raise ValidationError(_("Você não pode excluir o próprio usuário."))
+    user_check_admin_kept(user, role=user.role, active=user.is_active, actor=actor, deleting=True)
     audit_record(actor=actor, action="user.delete", target=user, changes={"username": [user.username, None]}, meta=meta)
     user.delete()

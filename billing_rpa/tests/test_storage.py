@@ -1,6 +1,7 @@
 """Invoice storage: filesystem (default) and S3 through a loopback moto server; storage outages."""
 
 import contextlib
+import time
 
 import boto3
 import httpx
@@ -141,8 +142,12 @@ def test_download_with_storage_down_keeps_process_and_retries(sim, process, oper
     media = settings.MEDIA_ROOT
     media.parent.mkdir(parents=True, exist_ok=True)
     media.write_text("not a directory")  # the filesystem storage cannot write anything now
-    for _ in range(3):
+    deadline = time.monotonic() + 20  # poll until the robot's job is done and the store has failed once
+    while time.monotonic() < deadline:
         services.executions_poll_due(budget_seconds=0.1)
+        execution.refresh_from_db()
+        if execution.poll_failures:
+            break
     execution.refresh_from_db()
     process.refresh_from_db()
     assert execution.status == ExecutionStatus.EXECUTANDO and execution.poll_failures >= 1
