@@ -3,6 +3,9 @@
 from datetime import date as date_type
 from decimal import Decimal
 
+from portfolio.models import Asset
+from portfolio.selectors import held_asset_ids
+
 from .models import FxRate, PriceBar, Quote
 
 ONE = Decimal("1")
@@ -53,8 +56,6 @@ MARKET_PRIORITY = ["BR", "US", "GLOBAL", "EU", "ASIA"]
 
 def asset_by_ticker(*, ticker: str, market: str | None = None):
     """The asset with ``ticker`` (in ``market``, or the first by :data:`MARKET_PRIORITY`), or ``None``."""
-    from portfolio.models import Asset
-
     candidates = Asset.objects.filter(ticker=ticker.strip().upper())
     if market:
         candidates = candidates.filter(market=market.upper())
@@ -67,8 +68,6 @@ def asset_by_ticker(*, ticker: str, market: str | None = None):
 
 def assets_by_tickers(*, tokens):
     """Resolve ``["PETR4", "AAPL:US"]`` → ``(assets, unknown_tokens)``; ``TICKER:MARKET`` pins a market."""
-    from portfolio.models import Asset
-
     wanted = []
     for token in tokens:
         token = token.strip().upper()
@@ -100,9 +99,6 @@ def assets_to_update(*, tickers=None, include_delisted=False):
     someone holds or follows in a watchlist, plus — with ``include_delisted`` — delisted assets
     that were ever in a position.
     """
-    from portfolio.models import Asset
-    from portfolio.selectors import held_asset_ids
-
     from .choices import quotable_q
     from .models import WatchlistItem
 
@@ -143,8 +139,6 @@ def close_on(*, asset_id, on: date_type):
 def closes_on(*, asset_ids, on: date_type) -> dict:
     """``{asset_id: close}`` of the last bar on or before ``on`` for each asset (valuation at a date)."""
     from django.db.models import OuterRef, Subquery
-
-    from portfolio.models import Asset
 
     last = PriceBar.objects.filter(asset=OuterRef("pk"), date__lte=on).order_by("-date").values("close")[:1]
     rows = Asset.objects.filter(pk__in=list(asset_ids)).annotate(close=Subquery(last)).values_list("pk", "close")

@@ -35,12 +35,11 @@ from .refresh import (
     quotes_read,
     quotes_refresh,
 )
-from .registration import CURRENCY_BY_MARKET, asset_register, assets_lookup
+from .registration import asset_register, assets_lookup
 from .screening import REFERENCE_MAX_AGE
 from .watchlist import watchlist_add, watchlist_remove
 
 __all__ = [
-    "CURRENCY_BY_MARKET",
     "DEFAULT_MACRO",
     "EXPIRY_MARGIN",
     "REFERENCE_MAX_AGE",

@@ -1,17 +1,16 @@
 """Lookup and registration: search the providers for a symbol, register it as an asset."""
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_record
-from portfolio.choices import DEFAULT_CLASS_BY_TYPE, AssetType, Market
+from portfolio.choices import CURRENCY_BY_MARKET, DEFAULT_CLASS_BY_TYPE, AssetType, Market
 from portfolio.models import Asset
+from portfolio.services import asset_create
 
 from ..chain import Chain
 from .common import attempts_save
-
-CURRENCY_BY_MARKET = {Market.BR: "BRL", Market.US: "USD", Market.EU: "EUR", Market.ASIA: "USD", Market.GLOBAL: "USD"}
 
 
 def assets_lookup(*, query, chain=None) -> list:
@@ -79,27 +78,20 @@ def asset_register(*, ticker, market=None, actor, meta=NO_REQUEST, chain=None, *
     values.update({k: v for k, v in overrides.items() if v not in (None, "")})
     if values["asset_type"] not in AssetType.values:
         raise ValidationError({"asset_type": [_("Tipo de ativo inválido.")]})
-    asset = Asset(ticker=ticker, market=base["market"], **values)
-    if not asset.asset_class:
-        asset.asset_class = DEFAULT_CLASS_BY_TYPE[AssetType(asset.asset_type)]
-    asset.full_clean(validate_unique=False)
-    try:
-        with transaction.atomic():
-            asset.save()
-            audit_record(
-                actor=actor,
-                action="quotes.asset_register",
-                target=asset,
-                changes={
-                    "ticker": [None, asset.ticker],
-                    "market": [None, asset.market],
-                    "source": [None, base["source"]],
-                },
-                meta=meta,
-            )
-            transaction.on_commit(lambda: _queue_new_asset(asset))
-    except IntegrityError as exc:
-        raise ValidationError({"ticker": [_("%(ticker)s já está cadastrado.") % {"ticker": ticker}]}) from exc
+    with transaction.atomic():
+        asset = asset_create(data={"ticker": ticker, "market": base["market"], **values})
+        audit_record(
+            actor=actor,
+            action="quotes.asset_register",
+            target=asset,
+            changes={
+                "ticker": [None, asset.ticker],
+                "market": [None, asset.market],
+                "source": [None, base["source"]],
+            },
+            meta=meta,
+        )
+        transaction.on_commit(lambda: _queue_new_asset(asset))
     return asset
 
 
