@@ -19,7 +19,7 @@ help:
 	@echo "make run    - install, migrate, seed demo data, start web + worker + beat + RPA simulator"
 	@echo "make test   - install test tools and run the whole suite"
 	@echo "make bench  - benchmarks against PostgreSQL on loopback (prints JSON lines)"
-	@echo "make lint   - ruff check + format check"
+	@echo "make lint   - ruff check + format check + import contracts (lint-imports)"
 
 $(PY):
 	@test -n "$(PYTHON)" || (echo "Python 3.11+ is required (python3.11, python3.12 or python3.13 on PATH)." && exit 1)
@@ -67,6 +67,7 @@ bench: install-dev
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install-dev
 	$(PY) -m ruff check --fix .
