@@ -93,8 +93,8 @@ def asset_save(*, asset: Asset | None = None, data: dict, actor=None, meta=NO_RE
 def asset_create(*, data: dict) -> Asset:
     """Insert a new asset; how another app creates one (the quotes app registering a provider's symbol).
 
-    The type's default class is filled in and the model's own rules are checked; ticker and market
-    are unique, so a duplicate (a concurrent registration) is refused on ``ticker``. The caller
+    The type's default class is filled in and the model's own rules are checked (a duplicate ticker
+    and market is refused by its constraint; one inserted concurrently, on ``ticker``). The caller
     audits under its own action, which says where the asset came from. No cached view changes: a
     new asset is in nobody's positions yet.
     """
