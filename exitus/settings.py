@@ -421,7 +421,6 @@ ANALYTICS_BENCHMARK_TICKERS = {
 }
 # Performance and tax results are cached under the data versions; this only bounds their life.
 ANALYTICS_CACHE_TTL = env.int("ANALYTICS_CACHE_TTL", default=6 * 3600)
-CELERY_IMPORTS = ("portfolio.analytics.tasks", "portfolio.tax.tasks")
 
 # --- quotes ------------------------------------------------------------------
 

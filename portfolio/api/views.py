@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from exitus.api.errors import as_drf_error
 from exitus.api.params import int_param
 
-from .. import exports, importers, selectors, services
+from .. import exports, importers, market_data, selectors, services
 from ..filters import (
     AssetFilter,
     BrokerFilter,
@@ -314,10 +314,8 @@ class PositionViewSet(ExportMixin, *READ, OwnedViewSet):
         return context
 
     def _with_quotes(self, positions):
-        from quotes.selectors import latest_quotes
-
         context = self.get_serializer_context()
-        context["quotes"] = latest_quotes(asset_ids={p.asset_id for p in positions})
+        context["quotes"] = market_data.latest_quotes(asset_ids={p.asset_id for p in positions})
         return s.PositionSerializer(positions, many=True, context=context).data
 
     def list(self, request, *args, **kwargs):

@@ -90,6 +90,26 @@ def asset_save(*, asset: Asset | None = None, data: dict, actor=None, meta=NO_RE
     return result
 
 
+def asset_create(*, data: dict) -> Asset:
+    """Insert a new asset; how another app creates one (the quotes app registering a provider's symbol).
+
+    The type's default class is filled in and the model's own rules are checked (a duplicate ticker
+    and market is refused by its constraint; one inserted concurrently, on ``ticker``). The caller
+    audits under its own action, which says where the asset came from. No cached view changes: a
+    new asset is in nobody's positions yet.
+    """
+    asset = Asset(**data)
+    if not asset.asset_class:
+        asset.asset_class = DEFAULT_CLASS_BY_TYPE[AssetType(asset.asset_type)]
+    asset.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            asset.save()
+    except IntegrityError as exc:
+        raise ValidationError({"ticker": [_("%(ticker)s já está cadastrado.") % {"ticker": asset.ticker}]}) from exc
+    return asset
+
+
 @transaction.atomic
 def asset_delete(*, asset: Asset, actor=None, meta=NO_REQUEST) -> None:
     _delete(asset, action="portfolio.asset.delete", actor=actor, meta=meta)

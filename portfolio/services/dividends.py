@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_record, diff
 
-from .. import invalidation, ledger
+from .. import invalidation, ledger, market_data
 from ..choices import CashKind
 from ..dates import dividend_cutoff, local_date, midday, out_of_range
 from ..models import CashMovement, Dividend, DividendReceipt, Position, PositionEntry
@@ -43,10 +43,8 @@ def _fx_for(dividend: Dividend) -> Decimal:
     """
     if dividend.currency == "BRL":
         return Decimal("1")
-    from quotes.selectors import fx_rate_on
-
     on = dividend.payment_date or dividend.data_com
-    return fx_rate_on(currency=dividend.currency, on=on) or Decimal("1")
+    return market_data.fx_rate_on(currency=dividend.currency, on=on) or Decimal("1")
 
 
 def _today() -> date:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import NO_REQUEST, audit_record, diff
 from exitus import calendars
 
-from .. import ledger
+from .. import ledger, market_data
 from ..choices import ACQUISITION_KINDS, CashKind, CorporateEventKind, Market, TransactionKind
 from ..dates import as_moment, local_date, out_of_range
 from ..models import Asset, CashMovement, CorporateEvent, Transaction
@@ -161,9 +161,7 @@ def _default_fx(currency: str, moment: datetime | None):
         return Decimal("1")
     if moment is None:
         return None
-    from quotes.selectors import fx_rate_on
-
-    return fx_rate_on(currency=currency, on=local_date(moment))
+    return market_data.fx_rate_on(currency=currency, on=local_date(moment))
 
 
 def _check_asset_dates(data: TradeInput, errors: dict, events) -> None:

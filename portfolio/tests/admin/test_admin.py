@@ -121,8 +121,8 @@ def test_export_and_rebuild_actions(admin_client, data):
     response = admin_client.post(url, {"action": "export_transacoes_csv", "_selected_action": [tx.pk]})
     assert response.status_code == 200 and b"PETR4" in response.content
     with (
-        mock.patch("portfolio.admin.rebuild_positions.delay") as delay,
-        mock.patch("portfolio.admin.transaction.on_commit", side_effect=lambda fn: fn()),
+        mock.patch("portfolio.admin.base.rebuild_positions.delay") as delay,
+        mock.patch("portfolio.admin.base.transaction.on_commit", side_effect=lambda fn: fn()),
     ):
         admin_client.post(url, {"action": "rebuild", "_selected_action": [tx.pk]})
     delay.assert_called_once_with(owner_id=tx.owner_id, asset_id=tx.asset_id)

@@ -1,0 +1,165 @@
+"""What every portfolio admin shares: saving through the services, read-only derived rows, export and rebuild actions.
+
+Forms validate by running the service in a savepoint that is rolled back (so a refused trade
+shows its field errors on the form); ``save_model`` then runs it for real. Derived data
+(positions, receipts, generated cash) is read-only here.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.audit import RequestMeta
+
+from .. import exports
+from ..tasks import rebuild_positions
+
+
+class Rollback(Exception):
+    """Undoes the dry run of a service while validating a form."""
+
+
+def request_meta(request):
+    return RequestMeta.from_request(request)
+
+
+def money_cell(value, currency=""):
+    colour = "#067647" if value > 0 else "#b42318" if value < 0 else "#475467"
+    return format_html('<span style="color:{}">{} {}</span>', colour, f"{value:,.2f}", currency)
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """Saves and deletes through ``service_save`` / ``service_delete``; service errors land on the form."""
+
+    def service_save(self, request, original, data: dict, change: bool):
+        raise NotImplementedError
+
+    def service_delete(self, request, obj):
+        raise NotImplementedError
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        model_admin = self
+
+        class ServiceForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                if self.errors:
+                    return cleaned
+                data = {name: cleaned[name] for name in self.changed_data if name in cleaned} if change else cleaned
+                try:
+                    with transaction.atomic():
+                        model_admin.service_save(request, obj, data, change)
+                        raise Rollback
+                except Rollback:
+                    pass
+                except ValidationError as exc:
+                    attach_errors(self, exc)
+                return cleaned
+
+        return ServiceForm
+
+    def save_model(self, request, obj, form, change):
+        original = type(obj).objects.get(pk=obj.pk) if change else None
+        data = {n: form.cleaned_data[n] for n in form.changed_data} if change else dict(form.cleaned_data)
+        saved = self.service_save(request, original, data, change)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.service_delete(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[object_id]))
+
+
+def attach_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            messages_ = [m for e in errors for m in e.messages]
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def export_action(columns, name, fmt):
+    def action(modeladmin, request, queryset):
+        content, media_type = exports.render(fmt, columns, queryset, title=name)
+        response = HttpResponse(content, content_type=media_type)
+        response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"'
+        return response
+
+    action.__name__ = f"export_{name}_{fmt}"
+    action.short_description = _("Exportar selecionados (%(fmt)s)") % {"fmt": fmt.upper()}
+    return action
+
+
+def queue_rebuild(modeladmin, request, pairs):
+    owners = {owner for owner, _asset in pairs}
+    for owner_id, asset_id in sorted(pairs):
+        transaction.on_commit(lambda o=owner_id, a=asset_id: rebuild_positions.delay(owner_id=o, asset_id=a))
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "Reconstrução enfileirada para %(pairs)d par dono × ativo (%(owners)d dono).",
+            "Reconstrução enfileirada para %(pairs)d pares dono × ativo (%(owners)d donos).",
+            len(pairs),
+        )
+        % {"pairs": len(pairs), "owners": len(owners)},
+        messages.SUCCESS,
+    )
+
+
+class DerivedInline(admin.TabularInline):
+    """Derived rows shown under their parent: read-only, never added or deleted here."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DerivedAdmin(admin.ModelAdmin):
+    """Rows derived from trades: never added, edited or deleted here directly.
+
+    Delete permission stays on so that deleting their source (a trade, a portfolio, a dividend)
+    is not blocked by the admin's cascade check; the direct delete view and action are refused.
+    """
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
