@@ -95,12 +95,29 @@ def acquire(state: State, *, qty: Decimal, cost: Decimal, cost_brl: Decimal, at:
     return new, Change(quantity_delta=qty, cost_basis_delta=cost, cost_basis_brl_delta=cost_brl)
 
 
-def dispose(state: State, *, qty: Decimal, net: Decimal, net_brl: Decimal, at: datetime) -> tuple[State, Change]:
-    """Sell ``qty`` for ``net`` (gross − fees). Average unchanged; realized = net − average × qty."""
+def dispose(
+    state: State,
+    *,
+    qty: Decimal,
+    net: Decimal,
+    net_brl: Decimal,
+    at: datetime,
+    cost: Decimal | None = None,
+    cost_brl: Decimal | None = None,
+) -> tuple[State, Change]:
+    """Sell ``qty`` for ``net`` (gross − fees). Average unchanged; realized = net − average × qty.
+
+    ``cost``/``cost_brl``: the cost that leaves when a rule fixes it (a bonificação's fraction sold at
+    auction leaves at its custo atribuído); never more than the position's cost. The average of what
+    remains is then the remaining cost over the remaining quantity.
+    """
     if qty > state.quantity:
         raise InsufficientQuantity(requested=qty, available=state.quantity)
     if qty == state.quantity:
         removed, removed_brl = state.cost_basis, state.cost_basis_brl
+    elif cost is not None:
+        removed = min(cost, state.cost_basis)
+        removed_brl = min(cost_brl if cost_brl is not None else cost, state.cost_basis_brl)
     else:
         removed = min(money(state.average_cost * qty), state.cost_basis)
         removed_brl = min(money(state.cost_basis_brl * qty / state.quantity), state.cost_basis_brl)
@@ -111,7 +128,9 @@ def dispose(state: State, *, qty: Decimal, net: Decimal, net_brl: Decimal, at: d
         quantity=new_qty,
         cost_basis=state.cost_basis - removed if new_qty else ZERO,
         cost_basis_brl=state.cost_basis_brl - removed_brl if new_qty else ZERO,
-        average_cost=state.average_cost if new_qty else ZERO,
+        average_cost=(state.average_cost if cost is None else _average(state.cost_basis - removed, new_qty))
+        if new_qty
+        else ZERO,
         realized_pnl=state.realized_pnl + realized,
         realized_pnl_brl=state.realized_pnl_brl + realized_brl,
         **_touch_dates(state, at),
@@ -209,3 +228,24 @@ def move_in(
         first_trade_date=first,
     )
     return new, Change(quantity_delta=qty, cost_basis_delta=cost, cost_basis_brl_delta=cost_brl)
+
+
+def transfer_out(state: State, *, qty: Decimal) -> tuple[State, Change]:
+    """Custody transfer, source side: ``qty`` leaves at the average cost; no result (not a sale)."""
+    if qty > state.quantity:
+        raise InsufficientQuantity(requested=qty, available=state.quantity)
+    if qty == state.quantity:
+        removed, removed_brl = state.cost_basis, state.cost_basis_brl
+    else:
+        removed = min(money(state.average_cost * qty), state.cost_basis)
+        removed_brl = min(money(state.cost_basis_brl * qty / state.quantity), state.cost_basis_brl)
+    new_qty = quantity(state.quantity - qty)
+    new = replace(
+        state,
+        quantity=new_qty,
+        cost_basis=state.cost_basis - removed if new_qty else ZERO,
+        cost_basis_brl=state.cost_basis_brl - removed_brl if new_qty else ZERO,
+        average_cost=state.average_cost if new_qty else ZERO,
+    )
+    change = Change(quantity_delta=-qty, cost_basis_delta=-removed, cost_basis_brl_delta=-removed_brl)
+    return new, change

@@ -218,6 +218,7 @@ def _process(report: ImportReport, portfolio, *, default_broker, fill_b3_fees: b
         if row.status == "error" or asset is None:
             _copy_errors(report, row)
             continue
+        fx_rate, fx_source = (row.fx_rate, "informado") if row.fx_rate else _fx(asset, row, fx_memo)
         data = TradeInput(
             portfolio=portfolio,
             broker=broker,
@@ -227,7 +228,8 @@ def _process(report: ImportReport, portfolio, *, default_broker, fill_b3_fees: b
             quantity=row.quantity,
             unit_price=row.unit_price,
             currency=row.currency,
-            fx_rate=row.fx_rate or _fx(asset, row, fx_memo),
+            fx_rate=fx_rate,
+            fx_source=fx_source,
             notes=row.notes,
             source_file=report.file_name,
             **{name: getattr(row, name) for name in FEE_FIELDS},
@@ -286,13 +288,15 @@ def _copy_errors(report: ImportReport, row) -> None:
             report.add_error(row.line, name, message)
 
 
-def _fx(asset, row, memo):
+def _fx(asset, row, memo) -> tuple:
+    """``(rate, source)`` of the trade date (``(None, "")``: BRL, or left to ``check_trade``)."""
     currency = (row.currency or asset.currency).upper()
     if currency == "BRL" or row.trade_date is None:
-        return None
+        return None, ""
     key = (currency, local_date(row.trade_date))
     if key not in memo:
-        memo[key] = market_data.fx_rate_on(currency=currency, on=key[1])
+        quote = market_data.fx_quote_on(currency=currency, on=key[1])
+        memo[key] = (quote.rate, quote.source) if quote else (None, "")
     return memo[key]
 
 
