@@ -7,41 +7,24 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from accounts.audit import NO_REQUEST, audit_record, diff
+from accounts.audit import NO_REQUEST, audit_changes, audit_record
 
 from .. import invalidation
 from ..choices import DEFAULT_CLASS_BY_TYPE, AssetType
 from ..models import Asset, Broker, Portfolio, Position, Transaction
 
 
-def _plain(value):
-    if hasattr(value, "pk"):
-        return value.pk
-    if isinstance(value, (dict, list, bool, int)) or value is None:
-        return value
-    return str(value)
-
-
-def _snapshot(instance, fields) -> dict:
-    return {name: _plain(getattr(instance, name)) for name in fields}
-
-
 def _save(instance, data: dict, *, action: str, actor, meta, exclude=()) -> object:
     """Apply ``data``, validate with the model's own rules, save and audit (create or update)."""
-    creating = instance.pk is None
-    before = {} if creating else _snapshot(instance, data)
-    for name, value in data.items():
-        setattr(instance, name, value)
-    instance.full_clean(exclude=list(exclude), validate_constraints=True)
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as exc:
-        raise ValidationError(_("Registro duplicado ou inconsistente.")) from exc
-    after = _snapshot(instance, data)
-    changes = {k: [None, v] for k, v in after.items()} if creating else diff(before, after)
-    if actor is not None and changes:
-        audit_record(actor=actor, action=action, target=instance, changes=changes, meta=meta)
+    with audit_changes(instance, data, action=action, actor=actor, meta=meta, creating=instance.pk is None):
+        for name, value in data.items():
+            setattr(instance, name, value)
+        instance.full_clean(exclude=list(exclude), validate_constraints=True)
+        try:
+            with transaction.atomic():
+                instance.save()
+        except IntegrityError as exc:
+            raise ValidationError(_("Registro duplicado ou inconsistente.")) from exc
     return instance
 
 
