@@ -15,14 +15,18 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.urls import reverse
 
+from exitus.errors import Unavailable
+
 logger = logging.getLogger(__name__)
 
 FILE_TOKEN_SALT = "billing_rpa.invoice-file"
 PDF_MAGIC = b"%PDF-"
 
 
-class StorageUnavailable(Exception):
-    """The storage backend could not be reached or refused the operation."""
+class StorageUnavailable(Unavailable):
+    """The storage backend could not be reached or refused the operation (the API answers 503)."""
+
+    default_detail = "Armazenamento de arquivos indisponível no momento; nada foi alterado. Tente novamente."
 
 
 @dataclass(frozen=True)
