@@ -102,7 +102,7 @@ class UserViewSet(
 
     def _is_admin(self):
         user = self.request.user
-        return user.is_authenticated and user.role == Role.ADMIN
+        return user.is_authenticated and user.is_admin_role
 
     @extend_schema(request=UserWriteSerializer, responses={201: UserSerializer})
     def create(self, request, *args, **kwargs):
