@@ -1,7 +1,11 @@
 """Audit trail: every change a person makes is recorded with who, what, from → to and where from.
 
-Services call :func:`audit_record` inside their own ``transaction.atomic`` block so the
-audit row and the change commit (or roll back) together.
+Services call :func:`audit_record` (or the helpers below) inside their own
+``transaction.atomic`` block so the audit row and the change commit (or roll back) together.
+
+Actions are named ``<app>.<entity>.<verb>``: ``accounts.user.update``,
+``portfolio.transaction.create``, ``billing.process.approve``, ``quotes.anomaly.reject``,
+``scheduling.job.run_now``.
 """
 
 from contextlib import contextmanager

@@ -72,7 +72,7 @@ def user_create(
     _apply_role_flags(user)
     user.full_clean(exclude=["password", "last_login"])
     user.save()
-    audit_created(user, UPDATABLE_FIELDS, action="user.create", actor=actor or user, meta=meta)
+    audit_created(user, UPDATABLE_FIELDS, action="accounts.user.create", actor=actor or user, meta=meta)
     return user
 
 
@@ -107,7 +107,9 @@ def user_update(*, user, data, actor, meta=NO_REQUEST):
         _check_email_free(data["email"], exclude_pk=user.pk)
     if "username" in data:
         _check_username_free(data["username"], exclude_pk=user.pk)
-    with audit_changes(user, UPDATABLE_FIELDS, action="user.update", actor=actor, meta=meta, system=True) as extra:
+    with audit_changes(
+        user, UPDATABLE_FIELDS, action="accounts.user.update", actor=actor, meta=meta, system=True
+    ) as extra:
         for field in UPDATABLE_FIELDS:
             if field in data:
                 setattr(user, field, data[field])
@@ -138,7 +140,7 @@ def user_set_active(*, users, active, actor, meta=NO_REQUEST):
         user.save(update_fields=["is_active", "updated_at"])
         audit_record(
             actor=actor,
-            action="user.activate" if active else "user.deactivate",
+            action="accounts.user.activate" if active else "accounts.user.deactivate",
             target=user,
             changes={"is_active": [not active, active]},
             meta=meta,
@@ -152,5 +154,7 @@ def user_delete(*, user, actor, meta=NO_REQUEST):
     if user.pk == actor.pk:
         raise ValidationError(_("Você não pode excluir o próprio usuário."))
     user_check_admin_kept(user, role=user.role, active=user.is_active, actor=actor, deleting=True)
-    audit_record(actor=actor, action="user.delete", target=user, changes={"username": [user.username, None]}, meta=meta)
+    audit_record(
+        actor=actor, action="accounts.user.delete", target=user, changes={"username": [user.username, None]}, meta=meta
+    )
     user.delete()
