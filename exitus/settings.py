@@ -388,7 +388,7 @@ QUANTITY_DECIMAL_PLACES = 10
 # Where seed_demo and the offline quote provider read their data.
 FIXTURES_DIR = BASE_DIR / "fixtures"
 # Demo users have well-known passwords: turn this off in production.
-ALLOW_DEMO_SEED = env.bool("ALLOW_DEMO_SEED", default=True)
+ALLOW_DEMO_SEED = env.bool("ALLOW_DEMO_SEED", default=_DEV_ONLY)  # never by default in a deployment
 
 # --- portfolio ---------------------------------------------------------------
 

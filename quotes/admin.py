@@ -530,7 +530,7 @@ class MacroParametersAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             audit_record(
                 actor=request.user,
-                action="quotes.macro_update" if change else "quotes.macro_create",
+                action="quotes.macro.update" if change else "quotes.macro_create",
                 target=obj,
                 changes={f: [before.get(f), str(getattr(obj, f))] for f in form.changed_data},
                 meta=RequestMeta.from_request(request),

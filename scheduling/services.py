@@ -84,7 +84,7 @@ def job_run_now(*, periodic_task, actor, meta=NO_REQUEST):
         )
         audit_record(
             actor=actor,
-            action="job.run_now",
+            action="scheduling.job.run_now",
             target=periodic_task,
             changes={"task_id": [None, task_id], "parameters": [None, params]},
             meta=meta,

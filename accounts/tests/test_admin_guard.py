@@ -26,7 +26,7 @@ def test_admin_cannot_demote_themself_through_the_api(client_for, admin_user):
     assert "role" in response.json()
     admin_user.refresh_from_db()
     assert admin_user.role == Role.ADMIN and admin_user.is_superuser
-    assert not AuditEvent.objects.filter(action="user.update").exists()
+    assert not AuditEvent.objects.filter(action="accounts.user.update").exists()
 
 
 def test_the_last_active_admin_cannot_be_demoted_deactivated_or_deleted(admin_user):

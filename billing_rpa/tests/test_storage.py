@@ -158,3 +158,46 @@ def test_download_with_storage_down_keeps_process_and_retries(sim, process, oper
     process.refresh_from_db()
     assert process.status == ProcessStatus.AGUARDANDO_APROVACAO
     assert len(sim.robot_jobs()) == 1
+
+
+def _stored_files(settings):
+    root = settings.MEDIA_ROOT
+    return list(root.rglob("*.pdf")) if root.exists() else []
+
+
+def test_manual_upload_whose_database_write_fails_leaves_no_file(process, pdf_bytes, operador, settings, monkeypatch):
+    from django.db import DatabaseError
+
+    from billing_rpa.services import review
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(review, "_transition_process", broken)
+    with pytest.raises(DatabaseError):
+        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador)
+    process.refresh_from_db()
+    assert process.status == ProcessStatus.AGUARDANDO_DOWNLOAD and not process.invoice_key
+    assert _stored_files(settings) == []
+
+
+def test_download_whose_database_write_fails_leaves_no_file(sim, process, operador, settings, monkeypatch):
+    from django.db import DatabaseError
+
+    from billing_rpa.services import worker
+
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise DatabaseError("the database went away")
+
+    services.process_request_download(process=process, actor=operador)
+    monkeypatch.setattr(worker, "_transition_process", broken)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not calls:  # the poller logs the failure and goes on
+        services.executions_poll_due(budget_seconds=0.2)
+    assert calls, "the robot's job never finished"
+    process.refresh_from_db()
+    assert not process.invoice_key
+    assert _stored_files(settings) == []

@@ -1,13 +1,13 @@
 """What every portfolio admin shares: saving through the services, read-only derived rows, export and rebuild actions.
 
-Forms validate by running the service in a savepoint that is rolled back (so a refused trade
-shows its field errors on the form); ``save_model`` then runs it for real. Derived data
-(positions, receipts, generated cash) is read-only here.
+Forms save by running the service once while validating (so a refused trade shows its field
+errors on the form); ``save_model`` picks up the result. Derived data (positions, receipts,
+generated cash) is read-only here.
 """
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -22,10 +22,6 @@ from .. import exports
 from ..tasks import rebuild_positions
 
 
-class Rollback(Exception):
-    """Undoes the dry run of a service while validating a form."""
-
-
 def request_meta(request):
     return RequestMeta.from_request(request)
 
@@ -36,7 +32,12 @@ def money_cell(value, currency=""):
 
 
 class ServiceAdmin(admin.ModelAdmin):
-    """Saves and deletes through ``service_save`` / ``service_delete``; service errors land on the form."""
+    """Saves and deletes through ``service_save`` / ``service_delete``; service errors land on the form.
+
+    The service runs once per save, during the form's validation, so a refusal shows as field
+    errors on the form; ``save_model`` then only picks up what it saved. If the page is shown
+    again instead (an inline formset was invalid), :meth:`changeform_view` rolls the write back.
+    """
 
     def service_save(self, request, original, data: dict, change: bool):
         raise NotImplementedError
@@ -55,21 +56,25 @@ class ServiceAdmin(admin.ModelAdmin):
                     return cleaned
                 data = {name: cleaned[name] for name in self.changed_data if name in cleaned} if change else cleaned
                 try:
-                    with transaction.atomic():
-                        model_admin.service_save(request, obj, data, change)
-                        raise Rollback
-                except Rollback:
-                    pass
+                    with transaction.atomic():  # a refusal undoes whatever the service began
+                        request.service_saved = model_admin.service_save(request, obj, data, change)
                 except ValidationError as exc:
                     attach_errors(self, exc)
                 return cleaned
 
         return ServiceForm
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            request.service_saved = request.service_used = None
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if request.service_saved is not None and not request.service_used:
+                transaction.set_rollback(True)  # validated, then not saved: leave nothing behind
+        return response
+
     def save_model(self, request, obj, form, change):
-        original = type(obj).objects.get(pk=obj.pk) if change else None
-        data = {n: form.cleaned_data[n] for n in form.changed_data} if change else dict(form.cleaned_data)
-        saved = self.service_save(request, original, data, change)
+        saved = request.service_saved
+        request.service_used = True
         obj.pk = saved.pk
         obj.refresh_from_db()
 

@@ -164,7 +164,7 @@ def run(
             if actor is not None:
                 audit_record(
                     actor=actor,
-                    action="portfolio.import",
+                    action="portfolio.transaction.import",
                     target=portfolio,
                     changes={
                         "file": [None, report.file_name],

@@ -16,7 +16,6 @@ transfer beyond what the source broker held, a fraction that is not there) write
 Another engineer builds reconciliation and brokerage notes on top of these: keep them plain.
 """
 
-from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -24,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import NO_REQUEST, audit_record, diff
+from accounts.audit import NO_REQUEST, audit_changes, audit_created, audit_deleted
 
 from .. import invalidation, ledger, market_data
 from ..choices import CashKind, CorporateEventKind, FxSource, whole_units
@@ -40,29 +39,6 @@ from ..models import (
 )
 from ..selectors import quantity_held_at
 from . import positions
-
-
-def _audit(actor, meta, action, target, before: dict | None, after: dict | None) -> None:
-    if actor is None:
-        return
-    if before is None:
-        changes = {k: [None, v] for k, v in after.items()}
-    elif after is None:
-        changes = {k: [v, None] for k, v in before.items()}
-    else:
-        changes = diff(before, after)
-    if changes:
-        audit_record(actor=actor, action=action, target=target, changes=changes, meta=meta)
-
-
-def _values(obj, names) -> dict:
-    out = {}
-    for name in names:
-        value = getattr(
-            obj, f"{name}_id" if name in ("portfolio", "broker", "asset", "from_broker", "to_broker", "event") else name
-        )
-        out[name] = value.isoformat() if isinstance(value, datetime) or hasattr(value, "isoformat") else str(value)
-    return out
 
 
 def _check_owner(portfolio, owner_id, errors) -> None:
@@ -134,14 +110,13 @@ def opening_position_create(*, owner, actor=None, meta=NO_REQUEST, **data) -> Op
     _opening_fill(opening, data)
     opening.save()
     positions.replay(owner_id=owner.pk, asset_id=opening.asset_id, since=start_of_day(opening.as_of))
-    _audit(actor, meta, "portfolio.opening.create", opening, None, _values(opening, OPENING_FIELDS))
+    audit_created(opening, OPENING_FIELDS, action="portfolio.opening.create", actor=actor, meta=meta)
     return opening
 
 
 @transaction.atomic
 def opening_position_update(*, opening: OpeningPosition, actor=None, meta=NO_REQUEST, **changes) -> OpeningPosition:
     opening = OpeningPosition.objects.select_for_update().select_related("asset").get(pk=opening.pk)
-    before = _values(opening, OPENING_FIELDS)
     old_asset, old_day = opening.asset_id, opening.as_of
     merged = {name: changes.get(name, getattr(opening, name)) for name in OPENING_FIELDS}
     if "asset" in changes and "cost_basis_brl" not in changes:
@@ -151,14 +126,14 @@ def opening_position_update(*, opening: OpeningPosition, actor=None, meta=NO_REQ
     if errors:
         raise ValidationError(errors)
     _check_opening(merged, pk=opening.pk)
-    _opening_fill(opening, merged)
-    opening.save()
+    with audit_changes(opening, OPENING_FIELDS, action="portfolio.opening.update", actor=actor, meta=meta):
+        _opening_fill(opening, merged)
+        opening.save()
     since = start_of_day(min(old_day, opening.as_of))
     pending: dict = {}
     positions.merge_since(pending, opening.owner_id, old_asset, since)
     positions.merge_since(pending, opening.owner_id, opening.asset_id, since)
     positions.replay_many(pending)
-    _audit(actor, meta, "portfolio.opening.update", opening, before, _values(opening, OPENING_FIELDS))
     return opening
 
 
@@ -166,7 +141,7 @@ def opening_position_update(*, opening: OpeningPosition, actor=None, meta=NO_REQ
 def opening_position_delete(*, opening: OpeningPosition, actor=None, meta=NO_REQUEST) -> None:
     """Remove an opening balance; refused (nothing written) if a later sale depended on it."""
     opening = OpeningPosition.objects.select_for_update().get(pk=opening.pk)
-    _audit(actor, meta, "portfolio.opening.delete", opening, _values(opening, OPENING_FIELDS), None)
+    audit_deleted(opening, OPENING_FIELDS, action="portfolio.opening.delete", actor=actor, meta=meta)
     owner_id, asset_id, day = opening.owner_id, opening.asset_id, opening.as_of
     opening.delete()
     positions.replay(owner_id=owner_id, asset_id=asset_id, since=start_of_day(day))
@@ -218,14 +193,13 @@ def custody_transfer_create(*, owner, actor=None, meta=NO_REQUEST, import_hash="
     _transfer_fill(item, data)
     item.save()
     positions.replay(owner_id=owner.pk, asset_id=item.asset_id, since=item.date)
-    _audit(actor, meta, "portfolio.custody_transfer.create", item, None, _values(item, TRANSFER_FIELDS))
+    audit_created(item, TRANSFER_FIELDS, action="portfolio.custody_transfer.create", actor=actor, meta=meta)
     return item
 
 
 @transaction.atomic
 def custody_transfer_update(*, item: CustodyTransfer, actor=None, meta=NO_REQUEST, **changes) -> CustodyTransfer:
     item = CustodyTransfer.objects.select_for_update().get(pk=item.pk)
-    before = _values(item, TRANSFER_FIELDS)
     old_asset, old_date = item.asset_id, item.date
     merged = {name: changes.get(name, getattr(item, name)) for name in TRANSFER_FIELDS}
     errors: dict = {}
@@ -233,20 +207,20 @@ def custody_transfer_update(*, item: CustodyTransfer, actor=None, meta=NO_REQUES
     if errors:
         raise ValidationError(errors)
     _check_transfer(merged)
-    _transfer_fill(item, merged)
-    item.save()
+    with audit_changes(item, TRANSFER_FIELDS, action="portfolio.custody_transfer.update", actor=actor, meta=meta):
+        _transfer_fill(item, merged)
+        item.save()
     pending: dict = {}
     positions.merge_since(pending, item.owner_id, old_asset, min(old_date, item.date))
     positions.merge_since(pending, item.owner_id, item.asset_id, min(old_date, item.date))
     positions.replay_many(pending)
-    _audit(actor, meta, "portfolio.custody_transfer.update", item, before, _values(item, TRANSFER_FIELDS))
     return item
 
 
 @transaction.atomic
 def custody_transfer_delete(*, item: CustodyTransfer, actor=None, meta=NO_REQUEST) -> None:
     item = CustodyTransfer.objects.select_for_update().get(pk=item.pk)
-    _audit(actor, meta, "portfolio.custody_transfer.delete", item, _values(item, TRANSFER_FIELDS), None)
+    audit_deleted(item, TRANSFER_FIELDS, action="portfolio.custody_transfer.delete", actor=actor, meta=meta)
     owner_id, asset_id, moment = item.owner_id, item.asset_id, item.date
     item.delete()
     positions.replay(owner_id=owner_id, asset_id=asset_id, since=moment)
@@ -348,14 +322,14 @@ def fraction_sale_create(*, owner, actor=None, meta=NO_REQUEST, **data) -> Fract
             fraction_sale=item,
         )
     positions.replay(owner_id=owner.pk, asset_id=asset.pk, since=item.date)
-    _audit(actor, meta, "portfolio.fraction_sale.create", item, None, _values(item, FRACTION_FIELDS))
+    audit_created(item, FRACTION_FIELDS, action="portfolio.fraction_sale.create", actor=actor, meta=meta)
     return item
 
 
 @transaction.atomic
 def fraction_sale_delete(*, item: FractionSale, actor=None, meta=NO_REQUEST) -> None:
     item = FractionSale.objects.select_for_update().get(pk=item.pk)
-    _audit(actor, meta, "portfolio.fraction_sale.delete", item, _values(item, FRACTION_FIELDS), None)
+    audit_deleted(item, FRACTION_FIELDS, action="portfolio.fraction_sale.delete", actor=actor, meta=meta)
     owner_id, asset_id, moment = item.owner_id, item.asset_id, item.date
     item.delete()  # its cash credit goes with it
     positions.replay(owner_id=owner_id, asset_id=asset_id, since=moment)

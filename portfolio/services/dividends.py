@@ -16,7 +16,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import NO_REQUEST, audit_record, diff
+from accounts.audit import NO_REQUEST, audit_changes, audit_created, audit_deleted
 
 from .. import invalidation, ledger, market_data
 from ..choices import CashKind, DividendKind, FxSource
@@ -221,12 +221,6 @@ def _validate(data: dict, *, person: bool = False) -> None:
         raise ValidationError(errors)
 
 
-def _snapshot(dividend):
-    return {
-        field: str(getattr(dividend, f"{field}_id" if field == "asset" else field) or "") for field in DIVIDEND_FIELDS
-    }
-
-
 @transaction.atomic
 def dividend_create(*, actor=None, meta=NO_REQUEST, **data) -> Dividend:
     if data.get("withholding_rate") is None:
@@ -237,14 +231,7 @@ def dividend_create(*, actor=None, meta=NO_REQUEST, **data) -> Dividend:
     _validate(data, person=actor is not None)
     dividend = Dividend.objects.create(**data)
     recompute_receipts(dividend)
-    if actor is not None:
-        audit_record(
-            actor=actor,
-            action="portfolio.dividend.create",
-            target=dividend,
-            changes={k: [None, v] for k, v in _snapshot(dividend).items()},
-            meta=meta,
-        )
+    audit_created(dividend, DIVIDEND_FIELDS, action="portfolio.dividend.create", actor=actor, meta=meta)
     invalidation.everyone_changed()
     return dividend
 
@@ -252,34 +239,24 @@ def dividend_create(*, actor=None, meta=NO_REQUEST, **data) -> Dividend:
 @transaction.atomic
 def dividend_update(*, dividend: Dividend, actor=None, meta=NO_REQUEST, **data) -> Dividend:
     dividend = Dividend.objects.select_for_update().select_related("asset").get(pk=dividend.pk)
-    before = _snapshot(dividend)
     merged = {field: data.get(field, getattr(dividend, field)) for field in DIVIDEND_FIELDS}
     merged["currency"] = (merged["currency"] or merged["asset"].currency).upper()
     _validate({**merged, "pk": dividend.pk}, person=actor is not None)
     asset_changed = merged["asset"].pk != dividend.asset_id
-    for field, value in merged.items():
-        setattr(dividend, field, value)
-    dividend.save()
+    with audit_changes(dividend, DIVIDEND_FIELDS, action="portfolio.dividend.update", actor=actor, meta=meta):
+        for field, value in merged.items():
+            setattr(dividend, field, value)
+        dividend.save()
     if asset_changed:
         dividend.receipts.all().delete()
     recompute_receipts(dividend)
-    changes = diff(before, _snapshot(dividend))
-    if actor is not None and changes:
-        audit_record(actor=actor, action="portfolio.dividend.update", target=dividend, changes=changes, meta=meta)
     invalidation.everyone_changed()
     return dividend
 
 
 @transaction.atomic
 def dividend_delete(*, dividend: Dividend, actor=None, meta=NO_REQUEST) -> None:
-    if actor is not None:
-        audit_record(
-            actor=actor,
-            action="portfolio.dividend.delete",
-            target=dividend,
-            changes={k: [v, None] for k, v in _snapshot(dividend).items()},
-            meta=meta,
-        )
+    audit_deleted(dividend, DIVIDEND_FIELDS, action="portfolio.dividend.delete", actor=actor, meta=meta)
     dividend.delete()  # receipts and their cash credits go with it
     invalidation.everyone_changed()
 

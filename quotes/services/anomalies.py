@@ -41,7 +41,7 @@ def _review(anomaly, status, *, actor, meta, apply=None, notes=""):
         anomaly.save(update_fields=["status", "reviewed_by", "reviewed_at", "notes"])
         audit_record(
             actor=actor,
-            action="quotes.anomaly_approve" if status == AnomalyStatus.APPROVED else "quotes.anomaly_reject",
+            action="quotes.anomaly.approve" if status == AnomalyStatus.APPROVED else "quotes.anomaly.reject",
             target=anomaly,
             changes={"status": [AnomalyStatus.PENDING, status]},
             meta=meta,

@@ -28,7 +28,7 @@ def provider_set_enabled(*, name, enabled, actor, meta=NO_REQUEST) -> Provider:
         if row.enabled != enabled:
             audit_record(
                 actor=actor,
-                action="quotes.provider_enabled",
+                action="quotes.provider.update",
                 target=row,
                 changes={"enabled": [row.enabled, enabled]},
                 meta=meta,
@@ -41,7 +41,7 @@ def provider_set_enabled(*, name, enabled, actor, meta=NO_REQUEST) -> Provider:
 def provider_reset_circuit(*, name, actor, meta=NO_REQUEST) -> None:
     row, _created = Provider.objects.get_or_create(name=name)
     circuit.reset(name)
-    audit_record(actor=actor, action="quotes.circuit_reset", target=row, meta=meta)
+    audit_record(actor=actor, action="quotes.provider.reset_circuit", target=row, meta=meta)
 
 
 def providers_ensure() -> list:

@@ -82,7 +82,7 @@ def asset_register(*, ticker, market=None, actor, meta=NO_REQUEST, chain=None, *
         asset = asset_create(data={"ticker": ticker, "market": base["market"], **values})
         audit_record(
             actor=actor,
-            action="quotes.asset_register",
+            action="quotes.asset.register",
             target=asset,
             changes={
                 "ticker": [None, asset.ticker],
