@@ -8,12 +8,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exitus.api.params import int_param
+from exitus.api.params import MAX_ID, int_param, parse_int
 
 from .. import exports, importers, market_data, selectors, services
 from ..filters import (
@@ -38,6 +39,7 @@ from ..models import (
     Position,
     Transaction,
 )
+from ..tax import selectors as tax_selectors
 from . import serializers as s
 from .base import CatalogueViewSet, ExportMixin, OwnedViewSet, owner_for
 
@@ -286,7 +288,8 @@ class TransactionViewSet(ExportMixin, *CRUD, OwnedViewSet):
 
 
 class PositionViewSet(ExportMixin, *READ, OwnedViewSet):
-    """Positions per portfolio × broker × asset (derived: read-only), with the latest quote."""
+    """The custody view: positions per portfolio × broker × asset (derived: read-only), with the latest
+    quote. The taxpayer's preço médio (per CPF, what the income tax uses) is ``consolidated/``."""
 
     serializer_class = s.PositionSerializer
     filterset_class = PositionFilter
@@ -319,10 +322,44 @@ class PositionViewSet(ExportMixin, *READ, OwnedViewSet):
     @extend_schema(responses=s.ConsolidatedPositionSerializer(many=True))
     @action(detail=False, methods=["get"])
     def consolidated(self, request):
-        """One row per asset across portfolios and brokers (the filters of the list apply)."""
-        rows = selectors.consolidated_positions(self.filter_queryset(self.get_queryset()))
+        """One row per asset of the taxpayer (all portfolios and brokers) at the Receita's preço médio:
+        the quantity, average cost, cost basis and realized P&L the tax engine uses. Filters ``asset``,
+        ``ticker`` and ``open`` apply; portfolio and broker do not (that is the custody view)."""
+        self.filter_queryset(self.get_queryset())  # validates the filters (400 on a bad one)
+        rows = tax_selectors.consolidated_positions(owner_id=owner_for(request))
+        rows = _filter_consolidated(rows, request.query_params)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(s.ConsolidatedPositionSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("asset_id", int, OpenApiParameter.PATH)],
+        responses={200: s.ConsolidatedLedgerSerializer, 404: None},
+    )
+    @action(detail=False, methods=["get"], url_path=r"consolidated/(?P<asset_id>[0-9]+)/ledger")
+    def ledger(self, request, asset_id=None):
+        """Every opening balance, trade, corporate event, transfer and leilão de frações that built the
+        consolidated position, in order, each with the running quantity, average cost, cost basis and
+        realized P&L after it. No history of this asset for the user → 404."""
+        found = tax_selectors.consolidated_ledger(
+            owner_id=owner_for(request), asset_id=parse_int(asset_id, name="asset_id", minimum=1, maximum=MAX_ID)
+        )
+        if found is None:
+            raise NotFound(_("Sem histórico deste ativo."))
+        return Response(s.ConsolidatedLedgerSerializer(found).data)
+
+
+def _filter_consolidated(rows, params) -> list:
+    assets = {int(a) for a in params.getlist("asset") if a.isdigit()}
+    tickers = {t.strip().upper() for t in params.getlist("ticker") if t.strip()}
+    if assets:
+        rows = [r for r in rows if r["asset_id"] in assets]
+    if tickers:
+        rows = [r for r in rows if r["ticker"] in tickers]
+    if params.get("open") in ("true", "1", "True"):
+        rows = [r for r in rows if r["quantity"] > 0]
+    elif params.get("open") in ("false", "0", "False"):
+        rows = [r for r in rows if r["quantity"] == 0]
+    return rows
 
 
 class DividendReceiptViewSet(ExportMixin, *READ, OwnedViewSet):

@@ -207,6 +207,7 @@ class Migration(migrations.Migration):
             name="fx_source",
             field=models.CharField(
                 blank=True,
+                editable=False,
                 help_text="bcb = PTAX do Banco Central; informado = digitado na operação; brl = sem conversão.",
                 max_length=24,
                 verbose_name="fonte do câmbio",

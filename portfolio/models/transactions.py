@@ -42,6 +42,7 @@ class Transaction(TimeStampedModel):
         _("fonte do câmbio"),
         max_length=24,
         blank=True,
+        editable=False,
         help_text=_("bcb = PTAX do Banco Central; informado = digitado na operação; brl = sem conversão."),
     )
     notes = models.TextField(_("observações"), blank=True)

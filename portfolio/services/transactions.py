@@ -323,6 +323,7 @@ def transaction_update(*, tx: Transaction, changes: dict, actor=None, meta=NO_RE
     tx = Transaction.objects.select_for_update().select_related("portfolio", "broker", "asset").get(pk=tx.pk)
     old_asset_id, old_moment = tx.asset_id, tx.trade_date
     current = {name: getattr(tx, name) for name in INPUT_FIELDS}
+    changes = {k: v for k, v in changes.items() if k != "fx_source"}  # derived from the rate given
     merged = {**current, **changes}
     if "asset" in changes and "currency" not in changes:
         merged["currency"] = ""

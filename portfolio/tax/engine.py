@@ -26,7 +26,7 @@ from decimal import Decimal
 from exitus import calendars
 
 from .. import ledger
-from ..choices import CorporateEventKind
+from ..choices import PTAX_SOURCES, CorporateEventKind
 from .choices import Basket, Category, RuleKey
 from .rules import RuleBook
 
@@ -107,6 +107,14 @@ def darf_due_date(month: date) -> date:
 # --- inputs -----------------------------------------------------------------------------------
 
 
+class MissingFx(LookupError):
+    """A figure in a foreign currency has no FX rate for its date (never converted at 1.0)."""
+
+    def __init__(self, *, currency, on, what=""):
+        super().__init__(f"Sem câmbio {currency} em {on:%d/%m/%Y} ({what}).")
+        self.currency, self.on, self.what = currency, on, what
+
+
 @dataclass(frozen=True)
 class AssetInfo:
     id: int
@@ -172,7 +180,7 @@ class Income:
     gross: Decimal
     tax: Decimal
     net: Decimal
-    fx_rate: Decimal = Decimal("1")
+    fx_rate: Decimal | None = Decimal("1")  # None: no rate known for the payment date
     broker_id: int | None = None
 
 
@@ -1072,9 +1080,21 @@ def assess_foreign_year(*, year: int, sales, incomes, rules: RuleBook, loss_in: 
     year_sales = [s for s in sales if s.category == Category.EXTERIOR and s.day.year == year]
     gains = _sum(s.result for s in year_sales if s.result > 0)
     losses = _sum(-s.result for s in year_sales if s.result < 0)
-    income_rows = [i for i in incomes if i.day.year == year]
+    year_incomes = [i for i in incomes if i.day.year == year]
+    income_rows = [i for i in year_incomes if i.fx_rate is not None]
+    missing_fx = [
+        {"date": i.day, "asset_id": i.asset_id, "what": i.kind, "amount": i.gross}
+        for i in year_incomes
+        if i.fx_rate is None
+    ]
     income_brl = _sum(money(i.gross * i.fx_rate) for i in income_rows)
     foreign_tax = _sum(money(i.tax * i.fx_rate) for i in income_rows)
+    # Lei 14.754/2023 converts at the Banco Central PTAX of each date: say where another source was used.
+    other_sources = [
+        {"date": s.day, "asset_id": s.asset_id, "fx_source": s.fx_source or "desconhecida"}
+        for s in year_sales
+        if s.fx_source not in PTAX_SOURCES
+    ]
     total = gains - losses + income_brl
     row = _basket(total, loss_in, rate)
     credit = min(foreign_tax, money(income_brl * rate), row["tax"])
@@ -1096,6 +1116,8 @@ def assess_foreign_year(*, year: int, sales, incomes, rules: RuleBook, loss_in: 
         "credit": credit,
         "tax_due": row["tax"] - credit,
         "operations": list(year_sales),
+        "missing_fx": missing_fx,
+        "fx_not_ptax": other_sources,
     }
 
 
@@ -1109,10 +1131,14 @@ def incomes_of_year(*, year: int, incomes, assets: dict, rules: RuleBook) -> dic
     jcp = defaultdict(lambda: {"gross": ZERO, "tax": ZERO, "net": ZERO})
     others = defaultdict(lambda: ZERO)
     per_payer_month = defaultdict(lambda: {"gross": ZERO, "tax": ZERO})
+    missing_fx = []
     for inc in incomes:
         if inc.day.year != year:
             continue
         info = assets[inc.asset_id]
+        if inc.fx_rate is None:  # left out of the totals, listed
+            missing_fx.append({"date": inc.day, "ticker": info.ticker, "what": inc.kind, "amount": inc.gross})
+            continue
         gross, tax = money(inc.gross * inc.fx_rate), money(inc.tax * inc.fx_rate)
         if info.category == Category.EXTERIOR:
             continue
@@ -1158,6 +1184,7 @@ def incomes_of_year(*, year: int, incomes, assets: dict, rules: RuleBook) -> dic
         "jcp": {k: dict(v) for k, v in jcp.items()},
         "others": dict(others),
         "dividend_withholding": withholding,
+        "missing_fx": missing_fx,
     }
 
 

@@ -101,8 +101,23 @@ class OperationSerializer(serializers.Serializer):
     result = serializers.DecimalField(**MONEY)
 
 
+class NotAssessedSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    ticker = serializers.CharField()
+    asset_id = serializers.IntegerField()
+    broker = serializers.CharField()
+    category = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=28, decimal_places=10)
+    sale_value = serializers.DecimalField(**MONEY)
+    result = serializers.DecimalField(**MONEY)
+    reason = serializers.CharField()
+
+
 class MonthlyAssessmentSerializer(serializers.Serializer):
     month = serializers.DateField()
+    not_assessed = NotAssessedSerializer(many=True)
+    rules = serializers.ListField(child=serializers.DictField())
+    opening_balance = serializers.DictField(allow_null=True)
     categories = serializers.DictField(child=CategorySerializer())
     exemption = serializers.DictField()
     baskets = serializers.DictField(child=BasketSerializer())
@@ -113,6 +128,32 @@ class MonthlyAssessmentSerializer(serializers.Serializer):
     crypto = serializers.DictField()
     operations = OperationSerializer(many=True)
     filing = serializers.DictField(help_text=_("filed, filed_at, paid_on, filed_values e differences."))
+
+
+class ExplainedBasketSerializer(BasketSerializer):
+    sales = serializers.ListField(child=serializers.DictField(), help_text=_("Vendas apuradas na cesta."))
+    exempt_sales = serializers.ListField(child=serializers.DictField(), help_text=_("Vendas isentas (até R$ 20 mil)."))
+    sum_of_results = serializers.DecimalField(**MONEY)
+    arithmetic = serializers.CharField()
+
+
+class MonthlyExplanationSerializer(serializers.Serializer):
+    """How each figure of ``tax/monthly/`` was reached; the figures are the same, to the cent."""
+
+    month = serializers.DateField()
+    tax_due = serializers.DecimalField(**MONEY)
+    tax_after_irrf = serializers.DecimalField(**MONEY)
+    darf_amount = serializers.DecimalField(**MONEY)
+    crypto_darf_amount = serializers.DecimalField(**MONEY)
+    opening_balance = serializers.DictField(allow_null=True, help_text=_("Saldos iniciais que entram neste mês."))
+    not_assessed = NotAssessedSerializer(many=True)
+    baskets = serializers.DictField(child=ExplainedBasketSerializer())
+    exemption = serializers.DictField()
+    crypto = serializers.DictField()
+    irrf = serializers.DictField(help_text=_("Linhas de IRRF (por nota ou por corretora e mês) e os créditos."))
+    darf = serializers.DictField(help_text=_("Imposto − IRRF + acumulado abaixo de R$ 10 = DARF (ou acumula)."))
+    rules = serializers.ListField(child=serializers.DictField(), help_text=_("Linhas da tabela aplicadas."))
+    checks = serializers.DictField(child=serializers.BooleanField())
 
 
 class DarfRowSerializer(serializers.Serializer):

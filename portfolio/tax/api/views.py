@@ -57,6 +57,25 @@ def _filing(request, serializer_class, service):
     return Response(s.StoredAssessmentSerializer(row).data)
 
 
+class MonthlyExplainView(AnalyticsView):
+    """How the month's figures were reached: per basket each sale (date, asset, broker, quantity, value,
+    fees, average cost used, gain), the exemption test, losses in and out, the rule rows applied, the
+    IRRF lines and the DARF arithmetic. Its figures are those of ``tax/monthly/``, to the cent."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, required=True, description="AAAA-MM"), USER_PARAM],
+        responses=s.MonthlyExplanationSerializer,
+        summary="Explicação da apuração mensal",
+    )
+    def get(self, request):
+        month = _validated(s.MonthQuerySerializer, request.query_params)["month"]
+        try:
+            payload = selectors.monthly_explanation(owner=target_user(request), month=month)
+        except MissingRule as exc:
+            raise _missing_rule(exc) from exc
+        return Response(to_json(payload))
+
+
 class FileMonthView(AnalyticsView):
     """Mark a month as filed/paid: its figures are kept and later changes show as differences."""
 
