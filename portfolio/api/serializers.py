@@ -18,8 +18,11 @@ from ..models import (
     Broker,
     CashMovement,
     CorporateEvent,
+    CustodyTransfer,
     Dividend,
     DividendReceipt,
+    FractionSale,
+    OpeningPosition,
     Portfolio,
     Position,
     Transaction,
@@ -713,3 +716,147 @@ class ImportResultSerializer(serializers.Serializer):
     new_brokers = serializers.ListField(child=serializers.CharField())
     errors = ImportErrorSerializer(many=True)
     rows = ImportRowSerializer(many=True)
+
+
+# --- opening balances, custody transfers, leilões de frações ------------------------------------
+
+
+class OpeningPositionSerializer(serializers.ModelSerializer):
+    portfolio = PortfolioSummarySerializer(read_only=True)
+    broker = BrokerSummarySerializer(read_only=True)
+    asset = AssetSummarySerializer(read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = OpeningPosition
+        fields = [
+            "id",
+            "owner",
+            "portfolio",
+            "broker",
+            "asset",
+            "as_of",
+            "quantity",
+            "average_cost",
+            "cost_basis",
+            "cost_basis_brl",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OpeningPositionWriteSerializer(serializers.Serializer):
+    """A position brought from elsewhere: quantity and average cost as of a date (no fake trades)."""
+
+    portfolio = VisiblePortfolioField()
+    broker = serializers.PrimaryKeyRelatedField(queryset=Broker.objects.all())
+    asset = serializers.PrimaryKeyRelatedField(queryset=Asset.objects.all())
+    as_of = serializers.DateField()
+    quantity = quantity()
+    average_cost = serializers.DecimalField(max_digits=24, decimal_places=8, min_value=Decimal(0))
+    cost_basis_brl = money(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Custo total em reais: obrigatório para ativo em moeda estrangeira."),
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OpeningPositionUpdateSerializer(AllOptionalMixin, OpeningPositionWriteSerializer):
+    """Every field optional (PUT included): send only what changes."""
+
+
+class CustodyTransferSerializer(serializers.ModelSerializer):
+    portfolio = PortfolioSummarySerializer(read_only=True)
+    from_broker = BrokerSummarySerializer(read_only=True)
+    to_broker = BrokerSummarySerializer(read_only=True)
+    asset = AssetSummarySerializer(read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    date = DateTimeField(read_only=True)
+
+    class Meta:
+        model = CustodyTransfer
+        fields = [
+            "id",
+            "owner",
+            "portfolio",
+            "asset",
+            "from_broker",
+            "to_broker",
+            "date",
+            "quantity",
+            "notes",
+            "source_file",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CustodyTransferWriteSerializer(serializers.Serializer):
+    """Shares moved between brokers (portabilidade): neither a sale nor a purchase."""
+
+    portfolio = VisiblePortfolioField()
+    asset = serializers.PrimaryKeyRelatedField(queryset=Asset.objects.all())
+    from_broker = serializers.PrimaryKeyRelatedField(queryset=Broker.objects.all())
+    to_broker = serializers.PrimaryKeyRelatedField(queryset=Broker.objects.all())
+    date = DateTimeField(input_formats=["iso-8601", "%Y-%m-%d"])
+    quantity = quantity()
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CustodyTransferUpdateSerializer(AllOptionalMixin, CustodyTransferWriteSerializer):
+    """Every field optional (PUT included): send only what changes."""
+
+
+class FractionSaleSerializer(serializers.ModelSerializer):
+    portfolio = PortfolioSummarySerializer(read_only=True)
+    broker = BrokerSummarySerializer(read_only=True)
+    asset = AssetSummarySerializer(read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    date = DateTimeField(read_only=True)
+
+    class Meta:
+        model = FractionSale
+        fields = [
+            "id",
+            "owner",
+            "portfolio",
+            "broker",
+            "asset",
+            "event",
+            "date",
+            "quantity",
+            "amount",
+            "currency",
+            "fx_rate",
+            "fx_source",
+            "notes",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class FractionSaleWriteSerializer(serializers.Serializer):
+    """The cash of a leilão de frações: the pending fraction leaves like a sale."""
+
+    portfolio = VisiblePortfolioField()
+    broker = serializers.PrimaryKeyRelatedField(queryset=Broker.objects.all())
+    asset = serializers.PrimaryKeyRelatedField(queryset=Asset.objects.all())
+    date = DateTimeField(input_formats=["iso-8601", "%Y-%m-%d"])
+    amount = money(min_value=Decimal(0))
+    quantity = serializers.DecimalField(
+        max_digits=28,
+        decimal_places=10,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("A fração pendente; vazio: a que a posição tem na data."),
+    )
+    fx_rate = serializers.DecimalField(
+        max_digits=24, decimal_places=8, required=False, allow_null=True, default=None, min_value=Decimal("0.00000001")
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")

@@ -22,8 +22,11 @@ from ..filters import (
     BrokerFilter,
     CashMovementFilter,
     CorporateEventFilter,
+    CustodyTransferFilter,
     DividendFilter,
     DividendReceiptFilter,
+    FractionSaleFilter,
+    OpeningPositionFilter,
     PortfolioFilter,
     PositionFilter,
     TransactionFilter,
@@ -33,8 +36,11 @@ from ..models import (
     Broker,
     CashMovement,
     CorporateEvent,
+    CustodyTransfer,
     Dividend,
     DividendReceipt,
+    FractionSale,
+    OpeningPosition,
     Portfolio,
     Position,
     Transaction,
@@ -415,3 +421,108 @@ class CashMovementViewSet(*CRUD, OwnedViewSet):
 
     def perform_destroy(self, instance):
         services.cash_movement_delete(movement=instance, actor=self.request.user, meta=self.meta())
+
+
+class _ServiceWrites:
+    """create/update/destroy through a service; the owner is the portfolio's (ADMIN may act for anyone)."""
+
+    write_serializer = update_serializer = None
+    services_create = services_update = services_delete = None
+    instance_name = "item"
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.write_serializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        item = type(self).services_create(owner=data["portfolio"].owner, **data, actor=request.user, meta=self.meta())
+        return Response(self.serializer_class(item).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        item = self.get_object()
+        serializer = self.update_serializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        item = type(self).services_update(
+            **{self.instance_name: item}, **serializer.validated_data, actor=request.user, meta=self.meta()
+        )
+        return Response(self.serializer_class(item).data)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        type(self).services_delete(**{self.instance_name: instance}, actor=self.request.user, meta=self.meta())
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.OpeningPositionWriteSerializer, responses={201: s.OpeningPositionSerializer}),
+    update=extend_schema(request=s.OpeningPositionUpdateSerializer, responses=s.OpeningPositionSerializer),
+    partial_update=extend_schema(request=s.OpeningPositionUpdateSerializer, responses=s.OpeningPositionSerializer),
+)
+class OpeningPositionViewSet(_ServiceWrites, ExportMixin, *CRUD, OwnedViewSet):
+    """Opening balances: positions brought from elsewhere as of a date (quantity and average cost).
+    Positions, tax and performance start from them; each enters the ledger explanations."""
+
+    serializer_class = s.OpeningPositionSerializer
+    write_serializer = s.OpeningPositionWriteSerializer
+    update_serializer = s.OpeningPositionUpdateSerializer
+    services_create = staticmethod(services.opening_position_create)
+    services_update = staticmethod(services.opening_position_update)
+    services_delete = staticmethod(services.opening_position_delete)
+    instance_name = "opening"
+    filterset_class = OpeningPositionFilter
+    ordering_fields = ["as_of", "created_at"]
+    ordering = ["as_of", "id"]
+    export_columns = exports.OPENING_COLUMNS
+    export_name = "saldos-iniciais"
+
+    def base_queryset(self):
+        return OpeningPosition.objects.select_related("asset", "broker", "portfolio")
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.CustodyTransferWriteSerializer, responses={201: s.CustodyTransferSerializer}),
+    update=extend_schema(request=s.CustodyTransferUpdateSerializer, responses=s.CustodyTransferSerializer),
+    partial_update=extend_schema(request=s.CustodyTransferUpdateSerializer, responses=s.CustodyTransferSerializer),
+)
+class CustodyTransferViewSet(_ServiceWrites, *CRUD, OwnedViewSet):
+    """Custody transfers between brokers (portabilidade): neither a sale nor a purchase — the taxpayer's
+    preço médio is kept; validated against what the source broker held on that date."""
+
+    serializer_class = s.CustodyTransferSerializer
+    write_serializer = s.CustodyTransferWriteSerializer
+    update_serializer = s.CustodyTransferUpdateSerializer
+    services_create = staticmethod(services.custody_transfer_create)
+    services_update = staticmethod(services.custody_transfer_update)
+    services_delete = staticmethod(services.custody_transfer_delete)
+    filterset_class = CustodyTransferFilter
+    ordering_fields = ["date", "created_at"]
+    ordering = ["-date", "-id"]
+
+    def base_queryset(self):
+        return CustodyTransfer.objects.select_related("asset", "from_broker", "to_broker", "portfolio")
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.FractionSaleWriteSerializer, responses={201: s.FractionSaleSerializer}),
+)
+class FractionSaleViewSet(
+    _ServiceWrites,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    OwnedViewSet,
+):
+    """Leilões de frações: the cash of the fraction a grupamento/bonificação left; it leaves the
+    position with a realized result, assessed like a sale. To correct one, delete and record again."""
+
+    serializer_class = s.FractionSaleSerializer
+    write_serializer = s.FractionSaleWriteSerializer
+    services_create = staticmethod(services.fraction_sale_create)
+    services_delete = staticmethod(services.fraction_sale_delete)
+    filterset_class = FractionSaleFilter
+    ordering_fields = ["date", "created_at"]
+    ordering = ["-date", "-id"]
+
+    def base_queryset(self):
+        return FractionSale.objects.select_related("asset", "broker", "portfolio")
