@@ -724,6 +724,7 @@ class Carry:
     irrf: Decimal = ZERO
     darf_residual: Decimal = ZERO
     crypto_residual: Decimal = ZERO
+    irrf_year: int | None = None  # the calendar year the IRRF credit belongs to
 
 
 def _sum(values) -> Decimal:
@@ -889,11 +890,13 @@ def assess_month(month: date, sales, rules: RuleBook, carry: Carry) -> tuple[dic
     # IRRF credits offset the tax of the same calendar year only: what was left on 31/12 goes to the
     # annual declaration (reported there), never to January's DARF.
     within_year = rules.get(RuleKey.IRRF_CREDIT_WITHIN_YEAR, month, default=ZERO) == 1
-    previous_year = carry.irrf if within_year and month.month == 1 else ZERO
+    credit_year = carry.irrf_year if carry.irrf_year is not None else month.year - (month.month == 1)
+    previous_year = carry.irrf if within_year and credit_year < month.year else ZERO
     credit_in = carry.irrf - previous_year
     available = irrf_month["common"] + irrf_month["day_trade"] + credit_in
     used = min(available, tax_due)
     new.irrf = available - used
+    new.irrf_year = month.year
     after_irrf = tax_due - used
     minimum = rules.get(RuleKey.DARF_MINIMUM, month)
     payable = after_irrf + carry.darf_residual
@@ -1011,7 +1014,8 @@ def assess_months(sales, rules: RuleBook, *, until: date, since: date | None = N
             extra = opening[1]
             carry = Carry(
                 losses={k: v + extra.losses.get(k, ZERO) for k, v in carry.losses.items()},
-                irrf=carry.irrf + extra.irrf,
+                irrf=(carry.irrf if carry.irrf_year == month.year else ZERO) + extra.irrf,
+                irrf_year=month.year,
                 darf_residual=carry.darf_residual + extra.darf_residual,
                 crypto_residual=carry.crypto_residual + extra.crypto_residual,
             )
