@@ -224,13 +224,18 @@ def _fx_rows(currencies, start: date, end: date) -> dict:
 
 
 def _fx_on_grid(days, currencies, start, end) -> dict:
+    """``{currency: BRL per unit on each grid day}``: the rate published on or before the day (the PTAX
+    of the last business day over weekends and holidays). Days before any rate stay NaN — never 1.0."""
     grids = {"BRL": np.ones(len(days))}
     for currency, (nums, rates) in _fx_rows(currencies - {"BRL"}, start, end).items():
-        row = _on_grid(days, nums, rates)
-        known = row[~np.isnan(row)]
-        fallback = float(known[0]) if len(known) else float(market_data.fx_rate_on(currency=currency) or 1)
-        grids[currency] = np.where(np.isnan(row), fallback, row)
+        grids[currency] = _on_grid(days, nums, rates)
     return grids
+
+
+def _day_span(days, mask) -> dict:
+    """``{"from", "to", "days"}`` of the grid days where ``mask`` holds."""
+    hit = np.flatnonzero(mask)
+    return {"from": str(days[hit[0]]), "to": str(days[hit[-1]]), "days": len(hit)}
 
 
 def _day(number) -> date:
@@ -278,7 +283,21 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
     currencies = {assets[a]["currency"] for a in asset_ids} | set(cash_rows.currency)
     fx_start = first - timedelta(days=31)
     fx_grid = _fx_on_grid(days, currencies, fx_start, end)
+    missing_fx = []
+    for currency in sorted(currencies - {"BRL"}):
+        gaps = np.isnan(fx_grid[currency])
+        if gaps.any():
+            # No rate for some days: the currency's assets and cash are left out of every total (a
+            # series with holes would make jumps), and listed with the dates — never converted at 1.0.
+            missing_fx.append({"currency": currency, **_day_span(days, gaps)})
+    excluded = {m["currency"] for m in missing_fx}
     fx = np.vstack([fx_grid[assets[a]["currency"]] for a in asset_ids]) if A else np.zeros(shape)
+    if excluded:
+        out = np.asarray([assets[a]["currency"] in excluded for a in asset_ids], dtype=bool)
+        for array in (qty, cost, realized, trade_flow, dividends):
+            array[out] = 0.0
+        fx = np.where(np.isnan(fx), 0.0, fx)
+        missing_fx += _missing_receipt_fx(scope, end)
 
     price = np.full(shape, np.nan)
     for asset_id, (nums, closes) in market_data.close_series(asset_ids=asset_ids, start=fx_start, end=end).items():
@@ -288,7 +307,22 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
             if timezone.localtime(quote.market_time).date() >= days[-1].astype(object) - timedelta(days=4):
                 price[index[quote.asset_id], -1] = float(quote.price)
 
-    cash, inflow, outflow = _cash_arrays(days, cash_rows, fx_grid)
+    if not excluded:
+        missing_fx += _missing_receipt_fx(scope, end)
+    cash, inflow, outflow = _cash_arrays(days, cash_rows, {c: g for c, g in fx_grid.items() if c not in excluded})
+    estimates = []
+    held = qty > 0
+    unpriced = held & np.isnan(price)
+    for i, asset_id in enumerate(asset_ids):
+        if unpriced[i].any():
+            estimates.append(
+                {
+                    "kind": "valued_at_cost",
+                    "ticker": assets[asset_id]["ticker"],
+                    "reason": "sem cotação nesses dias: avaliado pelo custo",
+                    **_day_span(days, unpriced[i]),
+                }
+            )
     return engine.DailyInputs(
         days=days,
         asset_ids=asset_ids,
@@ -307,7 +341,22 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
             a: (assets[a]["asset_class"], assets[a]["asset_type"], assets[a]["ticker"], assets[a]["currency"])
             for a in asset_ids
         },
+        estimates=estimates,
+        missing_fx=missing_fx,
     )
+
+
+def _missing_receipt_fx(scope: Scope, end: date) -> list:
+    """Paid receipts in a foreign currency whose rate is unknown: left out of the dividends, listed."""
+    rows = (
+        DividendReceipt.objects.filter(**scope.positions_filter(), paid=True, fx_rate__isnull=True)
+        .filter(dividend__payment_date__lte=end)
+        .values_list("dividend__currency", "dividend__payment_date", "dividend__asset__ticker")
+        .order_by("dividend__payment_date")
+    )
+    return [
+        {"currency": c, "from": str(d), "to": str(d), "days": 1, "ticker": t, "what": "provento"} for c, d, t in rows
+    ]
 
 
 def _cash_arrays(days, rows: CashRows, fx_grid):
@@ -319,6 +368,8 @@ def _cash_arrays(days, rows: CashRows, fx_grid):
     currencies = np.asarray(rows.currency, dtype=object)
     all_idx = engine.positions_of(days, rows.day.astype("datetime64[D]"))
     for currency in sorted(set(rows.currency)):
+        if currency not in fx_grid:
+            continue  # no rate for some days: left out (listed in missing_fx), never at 1.0
         mine = currencies == currency
         idx, amounts, external = all_idx[mine], rows.amount[mine], rows.external[mine]
         raw = np.cumsum(engine.scatter((T,), None, idx, amounts))
@@ -326,7 +377,7 @@ def _cash_arrays(days, rows: CashRows, fx_grid):
         withdrawals = engine.scatter((T,), None, idx[external], np.maximum(-amounts[external], 0))
         deficit = np.maximum.accumulate(np.maximum(-raw, 0.0))
         implicit = np.diff(deficit, prepend=0.0)
-        rate = fx_grid.get(currency, np.ones(T))
+        rate = fx_grid[currency]
         cash += (raw + deficit) * rate
         inflow += (deposits + implicit) * rate
         outflow += withdrawals * rate
@@ -367,16 +418,34 @@ def _is_number(text) -> bool:
     return True
 
 
-def benchmark_indexes(days: np.ndarray, names, cdi_daily: np.ndarray) -> dict:
+PROXY_NOTE = "índice medido por um ativo que o replica (proxy)"
+
+
+def benchmark_indexes(days: np.ndarray, names, cdi_daily: np.ndarray, estimates: list | None = None) -> dict:
+    """Benchmark index series on the grid; what is an estimate goes to ``estimates`` (named)."""
+    estimates = estimates if estimates is not None else []
     out = {}
     for name in names:
         base, _plus, spread = name.partition("+")
         if base == "CDI":
             out[name] = engine.cdi_index(days, cdi_daily) if cdi_daily.any() else None
         elif base == "IPCA":
-            out[name] = engine.ipca_index(days, _ipca_monthly(days), float(spread or 0))
+            monthly = _ipca_monthly(days)
+            out[name] = engine.ipca_index(days, monthly, float(spread or 0))
+            if monthly:
+                last = max(monthly)
+                projected = sorted({str(m)[:7] for m in days.astype("datetime64[M]") if m.astype(object) > last})
+                if projected:
+                    estimates.append(
+                        {
+                            "kind": "ipca_not_published",
+                            "benchmark": name,
+                            "months": projected,
+                            "reason": f"IPCA ainda não publicado: repete o de {last:%m/%Y}",
+                        }
+                    )
         else:
-            out[name] = _price_index(days, settings.ANALYTICS_BENCHMARK_TICKERS[base])
+            out[name] = _price_index(days, settings.ANALYTICS_BENCHMARK_TICKERS[base], name=name, estimates=estimates)
     return out
 
 
@@ -386,8 +455,16 @@ def _ipca_monthly(days) -> dict:
     return {d.replace(day=1): float(v) for d, v in rows}
 
 
-def _price_index(days, tickers) -> np.ndarray | None:
-    """The first of ``tickers`` with price history, on the grid, in BRL (FX of each day)."""
+INDEX_SYMBOLS = {"^BVSP", "IBOV", "IFIX", "^GSPC", "SPX", "^SPX"}
+
+
+def _price_index(days, tickers, *, name="", estimates=None) -> np.ndarray | None:
+    """The first of ``tickers`` with price history, on the grid, in BRL (FX of each day).
+
+    A fund that tracks the index (BOVA11 for IBOV, IFIX11, IVVB11...) is a proxy; days before its
+    first price repeat the first one (back-filled). Both are listed in ``estimates``.
+    """
+    estimates = estimates if estimates is not None else []
     start, end = days[0].astype(object) - timedelta(days=31), days[-1].astype(object)
     for ticker in tickers:
         symbol, _sep, market = ticker.partition(":")
@@ -399,10 +476,36 @@ def _price_index(days, tickers) -> np.ndarray | None:
             if series is None or not len(series[0]):
                 continue
             row = _on_grid(days, *series)
-            known = row[~np.isnan(row)]
-            row = np.where(np.isnan(row), known[0], row)
+            gaps = np.isnan(row)
+            known = row[~gaps]
+            if gaps.any():
+                estimates.append(
+                    {
+                        "kind": "benchmark_backfilled",
+                        "benchmark": name,
+                        "ticker": asset.ticker,
+                        "reason": "antes do primeiro preço: repete o primeiro",
+                        **_day_span(days, gaps),
+                    }
+                )
+            row = np.where(gaps, known[0], row)
+            if asset.ticker not in INDEX_SYMBOLS:
+                estimates.append(
+                    {"kind": "benchmark_proxy", "benchmark": name, "ticker": asset.ticker, "reason": PROXY_NOTE}
+                )
             if asset.currency != "BRL":
-                row = row * _fx_on_grid(days, {asset.currency}, start, end)[asset.currency]
+                fx = _fx_on_grid(days, {asset.currency}, start, end)[asset.currency]
+                if np.isnan(fx).any():
+                    estimates.append(
+                        {
+                            "kind": "benchmark_missing_fx",
+                            "benchmark": name,
+                            "currency": asset.currency,
+                            **_day_span(days, np.isnan(fx)),
+                        }
+                    )
+                    return None
+                row = row * fx
             return row
     return None
 
@@ -503,13 +606,23 @@ def performance(**kwargs) -> dict:
 def _performance(scope: Scope, *, period, start, end, benchmarks) -> dict:
     data = load_inputs(scope, end=end)
     if data is None:
-        return {"period": period, "start": start, "end": end, "empty": True, "assets": [], "benchmarks": {}}
+        return {
+            "period": period,
+            "start": start,
+            "end": end,
+            "empty": True,
+            "assets": [],
+            "benchmarks": {},
+            "estimates": [],
+            "missing_fx": [],
+        }
     first = data.days[0].astype(object)
     begin = max(start, first) if start else engine.window_for(period, first=first, end=end)
     i0 = int(np.searchsorted(data.days, np.datetime64(begin, "D"), side="left"))
     i0 = min(i0, len(data.days) - 1)
+    estimates = list(data.estimates)
     result = engine.evaluate(
-        data, i0, len(data.days) - 1, benchmarks=benchmark_indexes(data.days, benchmarks, data.cdi)
+        data, i0, len(data.days) - 1, benchmarks=benchmark_indexes(data.days, benchmarks, data.cdi, estimates)
     )
     for row in result["assets"]:
         asset_class, asset_type, ticker, currency = data.asset_classes[row["asset_id"]]
@@ -517,4 +630,6 @@ def _performance(scope: Scope, *, period, start, end, benchmarks) -> dict:
     result["allocation"] = _allocation(result["assets"], data.asset_classes)
     result["assets"] = [r for r in result["assets"] if r["value"] or r["realized_pnl"] or r["dividends"]]
     result.update(period=period if not start else "custom", empty=False)
+    result["estimates"] = estimates
+    result["missing_fx"] = data.missing_fx
     return _fmt("", result)

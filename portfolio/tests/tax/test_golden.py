@@ -18,7 +18,7 @@ from portfolio.analytics import selectors as analytics
 from portfolio.models import CashMovement, DividendReceipt, Position
 from portfolio.tax import selectors
 from portfolio.tax.models import TaxOpeningBalance
-from quotes.models import FxRate, PriceBar
+from quotes.models import PriceBar
 
 from ..factories import AssetFactory, BrokerFactory, D, PortfolioFactory, moment, trade
 
