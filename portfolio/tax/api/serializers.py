@@ -205,3 +205,14 @@ class RuleSerializer(serializers.Serializer):
     valid_from = serializers.DateField()
     valid_to = serializers.DateField(allow_null=True)
     legal_basis = serializers.CharField()
+
+
+class TaxOpeningSerializer(serializers.Serializer):
+    """Tax balances brought from elsewhere: losses per basket (no expiry) and the year's unused IRRF."""
+
+    month = MonthField(help_text=_("Mês em que os saldos entram (AAAA-MM)."))
+    common_loss = serializers.DecimalField(**MONEY, min_value=0, default=0)
+    day_trade_loss = serializers.DecimalField(**MONEY, min_value=0, default=0)
+    fii_loss = serializers.DecimalField(**MONEY, min_value=0, default=0)
+    irrf_credit = serializers.DecimalField(**MONEY, min_value=0, default=0)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -17,6 +17,7 @@ from ...analytics.api.common import USER_PARAM, target_user
 from ...analytics.api.views import AnalyticsView
 from .. import reports, selectors, services
 from ..jsonable import to_json
+from ..models import TaxOpeningBalance
 from ..rules import MissingRule
 from . import serializers as s
 
@@ -74,6 +75,32 @@ class MonthlyExplainView(AnalyticsView):
         except MissingRule as exc:
             raise _missing_rule(exc) from exc
         return Response(to_json(payload))
+
+
+class TaxOpeningView(AnalyticsView):
+    """The user's tax opening balance: GET it (404 if none), PUT to set it, DELETE to remove it."""
+
+    @extend_schema(parameters=[USER_PARAM], responses={200: s.TaxOpeningSerializer, 404: None})
+    def get(self, request):
+        row = TaxOpeningBalance.objects.filter(owner=target_user(request)).first()
+        if row is None:
+            raise NotFound(_("Sem saldo inicial de IR."))
+        return Response(s.TaxOpeningSerializer(row).data)
+
+    @extend_schema(request=s.TaxOpeningSerializer, parameters=[USER_PARAM], responses={200: s.TaxOpeningSerializer})
+    def put(self, request):
+        data = _validated(s.TaxOpeningSerializer, request.data)
+        row = services.tax_opening_save(
+            owner=target_user(request), actor=request.user, meta=RequestMeta.from_request(request), **data
+        )
+        return Response(s.TaxOpeningSerializer(row).data)
+
+    @extend_schema(parameters=[USER_PARAM], responses={204: None})
+    def delete(self, request):
+        services.tax_opening_delete(
+            owner=target_user(request), actor=request.user, meta=RequestMeta.from_request(request)
+        )
+        return Response(status=204)
 
 
 class FileMonthView(AnalyticsView):
