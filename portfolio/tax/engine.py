@@ -280,6 +280,7 @@ class ReplayResult:
     checkpoints: dict  # date -> {asset_id: Holding (copied)}
     holdings: dict = field(default_factory=dict)  # asset_id -> Holding at the end
     steps: list = field(default_factory=list)  # traced assets: every step with the state after it
+    bonuses: list = field(default_factory=list)  # bonificações received: DIRPF line 18
 
 
 @dataclass(frozen=True)
@@ -369,6 +370,7 @@ def replay(
         openings_by_day[op.day].append(op)
     holdings: dict[int, Holding] = defaultdict(Holding)
     sales: list[Sale] = []
+    bonuses: list = []
     kept: dict = {}
     tracer = _Tracer(trace)
     pending = sorted(set(checkpoints))
@@ -378,7 +380,7 @@ def replay(
         for op in sorted(openings_by_day.get(day, ()), key=lambda o: o.id):
             _apply_opening(holdings[op.asset_id], op, tracer)
         for ev in sorted(events_by_day.get(day, ()), key=lambda e: e.id):
-            _apply_event(holdings, ev, tracer)
+            _apply_event(holdings, ev, tracer, bonuses)
         for asset_id in sorted(set(by_day.get(day, {})) | set(others.get(day, {}))):
             info = assets[asset_id]
             holding = holdings[asset_id]
@@ -391,7 +393,7 @@ def replay(
                     _apply_fraction_sale(holding, info, item, sales, tracer)
     for day in pending:
         kept[day] = {a: _copy(h) for a, h in holdings.items() if h.state.quantity > 0}
-    return ReplayResult(sales=sales, checkpoints=kept, holdings=dict(holdings), steps=tracer.steps)
+    return ReplayResult(sales=sales, checkpoints=kept, holdings=dict(holdings), steps=tracer.steps, bonuses=bonuses)
 
 
 def _apply_opening(holding: Holding, op: Opening, tracer) -> None:
@@ -468,7 +470,7 @@ def _apply_fraction_sale(holding: Holding, info, item: FractionSale, sales: list
     )
 
 
-def _apply_event(holdings, ev: Event, tracer) -> None:
+def _apply_event(holdings, ev: Event, tracer, bonuses=None) -> None:
     holding = holdings.get(ev.asset_id)
     if holding is None or holding.state.quantity <= 0:
         return
@@ -487,6 +489,15 @@ def _apply_event(holdings, ev: Event, tracer) -> None:
         holding.by_broker = {
             b: q + ledger.quantity(q * ev.ratio_to / ev.ratio_from) for b, q in holding.by_broker.items()
         }
+        if bonuses is not None:
+            bonuses.append(
+                {
+                    "asset_id": ev.asset_id,
+                    "date": ev.day,
+                    "quantity": change.quantity_delta,
+                    "cost_brl": change.cost_basis_brl_delta,
+                }
+            )
     elif ev.kind == CorporateEventKind.MUDANCA_TICKER and ev.new_asset_id:
         target = holdings[ev.new_asset_id]
         old = holding.state
@@ -1133,6 +1144,7 @@ def incomes_of_year(*, year: int, incomes, assets: dict, rules: RuleBook) -> dic
     exempt_dividends = defaultdict(lambda: ZERO)
     fii_income = defaultdict(lambda: ZERO)
     jcp = defaultdict(lambda: {"gross": ZERO, "tax": ZERO, "net": ZERO})
+    withheld_dividends = defaultdict(lambda: {"gross": ZERO, "tax": ZERO, "net": ZERO})
     others = defaultdict(lambda: ZERO)
     per_payer_month = defaultdict(lambda: {"gross": ZERO, "tax": ZERO})
     missing_fx = []
@@ -1146,7 +1158,20 @@ def incomes_of_year(*, year: int, incomes, assets: dict, rules: RuleBook) -> dic
         gross, tax = money(inc.gross * inc.fx_rate), money(inc.tax * inc.fx_rate)
         if info.category == Category.EXTERIOR:
             continue
-        if inc.kind in ("dividendo", "bonificacao_dinheiro"):
+        if (
+            inc.kind in ("dividendo", "bonificacao_dinheiro")
+            and tax > 0
+            and rules.has(RuleKey.DIVIDEND_MONTHLY_THRESHOLD, inc.day)
+        ):
+            # From 2026 (Lei 15.270/2025) a dividend with tax withheld is not a rendimento isento.
+            row = withheld_dividends[inc.asset_id]
+            row["gross"] += gross
+            row["tax"] += tax
+            row["net"] += gross - tax
+            key = (info.cnpj or f"asset:{info.id}", first_of_month(inc.day))
+            per_payer_month[key]["gross"] += gross
+            per_payer_month[key]["tax"] += tax
+        elif inc.kind in ("dividendo", "bonificacao_dinheiro"):
             exempt_dividends[inc.asset_id] += gross - tax
             key = (info.cnpj or f"asset:{info.id}", first_of_month(inc.day))
             per_payer_month[key]["gross"] += gross
@@ -1188,6 +1213,7 @@ def incomes_of_year(*, year: int, incomes, assets: dict, rules: RuleBook) -> dic
         "jcp": {k: dict(v) for k, v in jcp.items()},
         "others": dict(others),
         "dividend_withholding": withholding,
+        "dividends_withheld": {k: dict(v) for k, v in withheld_dividends.items()},
         "missing_fx": missing_fx,
     }
 

@@ -684,6 +684,7 @@ def _annual_report(*, owner, year: int) -> dict:
         domestic=domestic,
         foreign=foreign,
         sales=[s for s in result.sales if s.day.year == year],
+        bonuses=[b for b in result.bonuses if b["date"].year == year],
     )
 
 

@@ -183,6 +183,15 @@ class AnnualReportSerializer(serializers.Serializer):
     rendimentos_isentos = serializers.DictField()
     tributacao_exclusiva = serializers.DictField()
     outros_rendimentos = serializers.ListField(child=serializers.DictField())
+    bonificacoes_18 = serializers.ListField(
+        child=serializers.DictField(), help_text=_("Linha 18 dos isentos: bonificações em ações (custo atribuído).")
+    )
+    dividendos_com_retencao = serializers.ListField(
+        child=serializers.DictField(), help_text=_("A partir de 2026 (Lei 15.270/2025): dividendos com IR retido.")
+    )
+    proventos_sem_cambio = serializers.ListField(
+        child=serializers.DictField(), help_text=_("Proventos sem câmbio conhecido: fora dos totais.")
+    )
     retencao_dividendos = serializers.ListField(child=serializers.DictField())
     renda_variavel = serializers.DictField()
     exterior = serializers.DictField()
