@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import Case, DecimalField, F, FloatField, Min, Sum, Value, When
+from django.db.models import Case, DecimalField, F, FloatField, Min, Q, Sum, Value, When
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
@@ -95,7 +95,7 @@ def first_activity(scope: Scope) -> date | None:
 class LedgerRows:
     asset: np.ndarray  # asset id per ledger row
     day: np.ndarray  # local day number (days since 1970-01-01)
-    values: np.ndarray  # (n, 4): quantity, cost BRL, realized BRL, trade flow BRL
+    values: np.ndarray  # (n, 6): quantity, cost BRL, realized BRL, trade flow BRL, opening qty, opening cost BRL
 
 
 @dataclass
@@ -113,8 +113,10 @@ def _tz_name() -> str:
 LEDGER_SQL = """
 SELECT p.asset_id, ((e.at AT TIME ZONE %(tz)s)::date - DATE '1970-01-01'),
        e.quantity_delta::float8, e.cost_basis_brl_delta::float8, e.realized_pnl_brl_delta::float8,
-       CASE WHEN e.transaction_id IS NULL THEN 0
-            ELSE (e.cost_basis_brl_delta - e.realized_pnl_brl_delta)::float8 END
+       CASE WHEN e.transaction_id IS NULL AND e.fraction_sale_id IS NULL THEN 0
+            ELSE (e.cost_basis_brl_delta - e.realized_pnl_brl_delta)::float8 END,
+       CASE WHEN e.opening_id IS NULL THEN 0 ELSE e.quantity_delta::float8 END,
+       CASE WHEN e.opening_id IS NULL THEN 0 ELSE e.cost_basis_brl_delta::float8 END
 FROM portfolio_positionentry e JOIN portfolio_position p ON p.id = e.position_id
 WHERE p.{field} = %(scope)s AND e.at < %(until)s
 """
@@ -141,13 +143,21 @@ def _ledger(scope: Scope, end: date) -> LedgerRows:
         rows = pg_binary_rows(LEDGER_SQL.format(field=field), _scope_sql(scope, end))
     else:
         trade_flow = Case(
-            When(transaction__isnull=False, then=F("cost_basis_brl_delta") - F("realized_pnl_brl_delta")),
+            When(
+                Q(transaction__isnull=False) | Q(fraction_sale__isnull=False),
+                then=F("cost_basis_brl_delta") - F("realized_pnl_brl_delta"),
+            ),
             default=Value(0),
             output_field=DecimalField(max_digits=20, decimal_places=2),
         )
+        number = DecimalField(max_digits=30, decimal_places=10)
+        opening_qty = Case(When(opening__isnull=False, then=F("quantity_delta")), default=Value(0), output_field=number)
+        opening_cost = Case(
+            When(opening__isnull=False, then=F("cost_basis_brl_delta")), default=Value(0), output_field=number
+        )
         rows = [
-            (asset, (day - EPOCH).days, q, c, r, f)
-            for asset, day, q, c, r, f in PositionEntry.objects.filter(
+            (asset, (day - EPOCH).days, q, c, r, f, oq, oc)
+            for asset, day, q, c, r, f, oq, oc in PositionEntry.objects.filter(
                 **scope.positions_filter(), at__lt=start_of_day(end + timedelta(days=1))
             )
             .annotate(day=TruncDate("at"))
@@ -159,10 +169,12 @@ def _ledger(scope: Scope, end: date) -> LedgerRows:
                 as_float(F("cost_basis_brl_delta")),
                 as_float(F("realized_pnl_brl_delta")),
                 as_float(trade_flow),
+                as_float(opening_qty),
+                as_float(opening_cost),
             )
         ]
     if not rows:
-        return LedgerRows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 4)))
+        return LedgerRows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 6)))
     table = np.asarray(rows, dtype=float)
     return LedgerRows(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2:])
 
@@ -266,6 +278,8 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
     cost = np.cumsum(engine.scatter(shape, a_idx, d_idx, columns[:, 1]), axis=1)
     realized = engine.scatter(shape, a_idx, d_idx, columns[:, 2])
     trade_flow = engine.scatter(shape, a_idx, d_idx, columns[:, 3])
+    opening_qty = engine.scatter(shape, a_idx, d_idx, columns[:, 4])
+    opening_cost = engine.scatter(shape, a_idx, d_idx, columns[:, 5])
     if dividend_rows:
         dividends = engine.scatter(
             shape,
@@ -294,7 +308,7 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
     fx = np.vstack([fx_grid[assets[a]["currency"]] for a in asset_ids]) if A else np.zeros(shape)
     if excluded:
         out = np.asarray([assets[a]["currency"] in excluded for a in asset_ids], dtype=bool)
-        for array in (qty, cost, realized, trade_flow, dividends):
+        for array in (qty, cost, realized, trade_flow, dividends, opening_qty, opening_cost):
             array[out] = 0.0
         fx = np.where(np.isnan(fx), 0.0, fx)
         missing_fx += _missing_receipt_fx(scope, end)
@@ -310,6 +324,14 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
     if not excluded:
         missing_fx += _missing_receipt_fx(scope, end)
     cash, inflow, outflow = _cash_arrays(days, cash_rows, {c: g for c, g in fx_grid.items() if c not in excluded})
+    if opening_qty.any():
+        # An opening balance arrives in kind: its market value that day is an external inflow (at cost
+        # when unpriced), so bringing history in is not a return.
+        in_kind = opening_qty * price * fx
+        in_kind = np.where(np.isnan(in_kind), opening_cost, in_kind)
+        in_kind[opening_qty == 0] = 0.0
+        trade_flow = trade_flow + in_kind
+        inflow = inflow + in_kind.sum(axis=0)
     estimates = []
     held = qty > 0
     unpriced = held & np.isnan(price)

@@ -46,3 +46,26 @@ def test_a_currency_without_rates_is_left_out_and_listed():
     assert r["end_value"] == "1000.00"  # KO left out: no USD-BRL rate on any day, never 1.0
     [missing] = r["missing_fx"]
     assert (missing["currency"], missing["from"], missing["to"]) == ("USD", "2025-03-03", "2025-03-07")
+
+
+@time_machine.travel("2025-03-07 20:00 -0300", tick=False)
+def test_an_opening_balance_is_an_inflow_in_kind_not_a_return(user):
+    from portfolio import services
+
+    p = PortfolioFactory(owner=user)
+    petr = AssetFactory(ticker="PETR4")
+    PriceBar.objects.bulk_create(
+        [PriceBar(asset=petr, date=date(2025, 3, d), close=D("12.00")) for d in (3, 4, 5, 6, 7)]
+    )
+    services.opening_position_create(
+        owner=user,
+        portfolio=p,
+        broker=BrokerFactory(name="XP"),
+        asset=petr,
+        as_of=date(2025, 3, 3),
+        quantity=D(100),
+        average_cost=D("10.00"),
+    )
+    r = perf(p, period="max", benchmarks=["CDI"])
+    assert r["end_value"] == "1200.00"
+    assert r["twr"] == pytest.approx(0.0, abs=1e-12)  # arrived at 1,200 (market), still 1,200
