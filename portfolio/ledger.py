@@ -74,6 +74,16 @@ def _average(cost: Decimal, qty: Decimal) -> Decimal:
     return price(cost / qty) if qty > 0 else ZERO
 
 
+def _leaving_cost(state: State, qty: Decimal) -> tuple[Decimal, Decimal]:
+    """The cost (asset currency, BRL) that leaves with ``qty`` at the average: all of it when the
+    position closes, so nothing is left over by rounding."""
+    if qty == state.quantity:
+        return state.cost_basis, state.cost_basis_brl
+    removed = min(money(state.average_cost * qty), state.cost_basis)
+    removed_brl = min(money(state.cost_basis_brl * qty / state.quantity), state.cost_basis_brl)
+    return removed, removed_brl
+
+
 def _touch_dates(state: State, at: datetime) -> dict:
     first = state.first_trade_date if state.first_trade_date and state.first_trade_date <= at else at
     last = state.last_trade_date if state.last_trade_date and state.last_trade_date >= at else at
@@ -113,14 +123,11 @@ def dispose(
     """
     if qty > state.quantity:
         raise InsufficientQuantity(requested=qty, available=state.quantity)
-    if qty == state.quantity:
-        removed, removed_brl = state.cost_basis, state.cost_basis_brl
-    elif cost is not None:
+    if cost is not None and qty != state.quantity:
         removed = min(cost, state.cost_basis)
         removed_brl = min(cost_brl if cost_brl is not None else cost, state.cost_basis_brl)
     else:
-        removed = min(money(state.average_cost * qty), state.cost_basis)
-        removed_brl = min(money(state.cost_basis_brl * qty / state.quantity), state.cost_basis_brl)
+        removed, removed_brl = _leaving_cost(state, qty)
     new_qty = quantity(state.quantity - qty)
     realized, realized_brl = net - removed, net_brl - removed_brl
     new = replace(
@@ -234,11 +241,7 @@ def transfer_out(state: State, *, qty: Decimal) -> tuple[State, Change]:
     """Custody transfer, source side: ``qty`` leaves at the average cost; no result (not a sale)."""
     if qty > state.quantity:
         raise InsufficientQuantity(requested=qty, available=state.quantity)
-    if qty == state.quantity:
-        removed, removed_brl = state.cost_basis, state.cost_basis_brl
-    else:
-        removed = min(money(state.average_cost * qty), state.cost_basis)
-        removed_brl = min(money(state.cost_basis_brl * qty / state.quantity), state.cost_basis_brl)
+    removed, removed_brl = _leaving_cost(state, qty)
     new_qty = quantity(state.quantity - qty)
     new = replace(
         state,

@@ -396,6 +396,13 @@ def replay(
     return ReplayResult(sales=sales, checkpoints=kept, holdings=dict(holdings), steps=tracer.steps, bonuses=bonuses)
 
 
+def _take(brokers: dict, broker_id, qty) -> None:
+    """Custody leaves ``broker_id`` (an emptied broker is dropped)."""
+    brokers[broker_id] = brokers.get(broker_id, ZERO) - qty
+    if brokers[broker_id] <= 0:
+        brokers.pop(broker_id)
+
+
 def _apply_opening(holding: Holding, op: Opening, tracer) -> None:
     holding.state, change = ledger.acquire(holding.state, qty=op.quantity, cost=op.cost, cost_brl=op.cost_brl, at=op.at)
     holding.by_broker[op.broker_id] = holding.by_broker.get(op.broker_id, ZERO) + op.quantity
@@ -414,9 +421,7 @@ def _apply_opening(holding: Holding, op: Opening, tracer) -> None:
 def _apply_transfer(holding: Holding, item: Transfer, tracer) -> None:
     """Custody moves between brokers; the taxpayer's quantity, cost and average do not change."""
     brokers = holding.by_broker
-    brokers[item.from_broker_id] = brokers.get(item.from_broker_id, ZERO) - item.quantity
-    if brokers[item.from_broker_id] <= 0:
-        brokers.pop(item.from_broker_id)
+    _take(brokers, item.from_broker_id, item.quantity)
     brokers[item.to_broker_id] = brokers.get(item.to_broker_id, ZERO) + item.quantity
     tracer(
         item.asset_id,
@@ -438,10 +443,7 @@ def _apply_fraction_sale(holding: Holding, info, item: FractionSale, sales: list
     holding.state, change = ledger.dispose(
         holding.state, qty=item.quantity, net=item.amount, net_brl=net_brl, at=item.at, cost=cost, cost_brl=cost_brl
     )
-    brokers = holding.by_broker
-    brokers[item.broker_id] = brokers.get(item.broker_id, ZERO) - item.quantity
-    if brokers[item.broker_id] <= 0:
-        brokers.pop(item.broker_id)
+    _take(holding.by_broker, item.broker_id, item.quantity)
     sale = Sale(
         asset_id=info.id,
         broker_id=item.broker_id,

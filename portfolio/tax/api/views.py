@@ -32,6 +32,15 @@ def _missing_rule(exc: MissingRule):
     return ValidationError({"detail": str(exc)})
 
 
+def _month_response(request, selector):
+    month = _validated(s.MonthQuerySerializer, request.query_params)["month"]
+    try:
+        payload = selector(owner=target_user(request), month=month)
+    except MissingRule as exc:
+        raise _missing_rule(exc) from exc
+    return Response(to_json(payload))
+
+
 class MonthlyView(AnalyticsView):
     """The month's assessment: categories, baskets, losses carried, IRRF, DARF 6015/4600, filing."""
 
@@ -41,12 +50,7 @@ class MonthlyView(AnalyticsView):
         summary="Apuração mensal de IR (renda variável)",
     )
     def get(self, request):
-        month = _validated(s.MonthQuerySerializer, request.query_params)["month"]
-        try:
-            payload = selectors.monthly_assessment(owner=target_user(request), month=month)
-        except MissingRule as exc:
-            raise _missing_rule(exc) from exc
-        return Response(to_json(payload))
+        return _month_response(request, selectors.monthly_assessment)
 
 
 def _filing(request, serializer_class, service):
@@ -69,12 +73,7 @@ class MonthlyExplainView(AnalyticsView):
         summary="Explicação da apuração mensal",
     )
     def get(self, request):
-        month = _validated(s.MonthQuerySerializer, request.query_params)["month"]
-        try:
-            payload = selectors.monthly_explanation(owner=target_user(request), month=month)
-        except MissingRule as exc:
-            raise _missing_rule(exc) from exc
-        return Response(to_json(payload))
+        return _month_response(request, selectors.monthly_explanation)
 
 
 class TaxOpeningView(AnalyticsView):
