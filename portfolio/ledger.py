@@ -84,6 +84,13 @@ def _leaving_cost(state: State, qty: Decimal) -> tuple[Decimal, Decimal]:
     return removed, removed_brl
 
 
+def _dates(state: State, at: datetime) -> tuple:
+    """``(first, last)`` trade dates once ``at`` is seen."""
+    first = state.first_trade_date if state.first_trade_date and state.first_trade_date <= at else at
+    last = state.last_trade_date if state.last_trade_date and state.last_trade_date >= at else at
+    return first, last
+
+
 def _touch_dates(state: State, at: datetime) -> dict:
     first = state.first_trade_date if state.first_trade_date and state.first_trade_date <= at else at
     last = state.last_trade_date if state.last_trade_date and state.last_trade_date >= at else at
@@ -94,13 +101,16 @@ def acquire(state: State, *, qty: Decimal, cost: Decimal, cost_brl: Decimal, at:
     """Buy or subscribe ``qty`` for ``cost`` (price × quantity + fees, already to the cent)."""
     new_qty = quantity(state.quantity + qty)
     new_cost = state.cost_basis + cost
-    new = replace(
-        state,
-        quantity=new_qty,
-        cost_basis=new_cost,
-        cost_basis_brl=state.cost_basis_brl + cost_brl,
-        average_cost=_average(new_cost, new_qty),
-        **_touch_dates(state, at),
+    first, last = _dates(state, at)
+    new = State(  # built directly, not with replace(): this is the tax replay's hot path
+        new_qty,
+        _average(new_cost, new_qty),
+        new_cost,
+        state.cost_basis_brl + cost_brl,
+        state.realized_pnl,
+        state.realized_pnl_brl,
+        first,
+        last,
     )
     return new, Change(quantity_delta=qty, cost_basis_delta=cost, cost_basis_brl_delta=cost_brl)
 
@@ -130,17 +140,21 @@ def dispose(
         removed, removed_brl = _leaving_cost(state, qty)
     new_qty = quantity(state.quantity - qty)
     realized, realized_brl = net - removed, net_brl - removed_brl
-    new = replace(
-        state,
-        quantity=new_qty,
-        cost_basis=state.cost_basis - removed if new_qty else ZERO,
-        cost_basis_brl=state.cost_basis_brl - removed_brl if new_qty else ZERO,
-        average_cost=(state.average_cost if cost is None else _average(state.cost_basis - removed, new_qty))
-        if new_qty
-        else ZERO,
-        realized_pnl=state.realized_pnl + realized,
-        realized_pnl_brl=state.realized_pnl_brl + realized_brl,
-        **_touch_dates(state, at),
+    first, last = _dates(state, at)
+    if new_qty:
+        average = state.average_cost if cost is None else _average(state.cost_basis - removed, new_qty)
+        remaining, remaining_brl = state.cost_basis - removed, state.cost_basis_brl - removed_brl
+    else:
+        average = remaining = remaining_brl = ZERO
+    new = State(
+        new_qty,
+        average,
+        remaining,
+        remaining_brl,
+        state.realized_pnl + realized,
+        state.realized_pnl_brl + realized_brl,
+        first,
+        last,
     )
     change = Change(
         quantity_delta=-qty,

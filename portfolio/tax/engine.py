@@ -311,7 +311,7 @@ class _Tracer:
         self.steps: list = []
 
     def __call__(self, asset_id, holding: Holding, *, kind, at, day, refs, broker_id=None, change=None, sale=None):
-        if asset_id not in self.assets:
+        if not self.assets or asset_id not in self.assets:
             return
         change = change or ledger.Change()
         state = holding.state

@@ -363,8 +363,9 @@ def _explain(row: dict, sales, assets, brokers) -> dict:
             rows = [s for s in sales if s.category == Category.FII]
         else:
             rows = [s for s in sales if not s.day_trade and s.category in BASKET_CATEGORIES[name]]
-        exempt_rows = [s for s in rows if exemption["exempt_gain"] and s.category in exempt_categories]
-        counted = [s for s in rows if s not in exempt_rows]
+        exempt = bool(exemption["exempt_gain"])
+        exempt_rows = [s for s in rows if exempt and s.category in exempt_categories]
+        counted = [s for s in rows if not (exempt and s.category in exempt_categories)]
         baskets[name] = {
             "sales": _sale_rows(counted, assets, brokers),
             "exempt_sales": _sale_rows(exempt_rows, assets, brokers),
