@@ -340,6 +340,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
+# A publish that cannot reach the broker fails at once (bounded by the socket timeouts above)
+# instead of retrying inside a web request; exitus/queueing.py decides what happens then.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
