@@ -321,12 +321,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Longer than the hard time limit and the longest countdown we ever use, so a
-    # slow task is not redelivered to a second worker while the first still runs.
+    # A task whose worker died (acks late) is handed out again after this many seconds: five
+    # minutes, so a killed job runs again "within minutes". Longer than any countdown we use
+    # (billing's retries back off up to 120 s). A job that runs longer may be handed to a second
+    # worker while the first still runs: jobs with an effect hold a heartbeat lease
+    # (scheduling.locks) and the copy skips; the others are idempotent upserts.
     # Socket timeouts: a hung Redis fails a publish in about two seconds instead of holding
     # the web request (see exitus/queueing.py for what happens to the work then).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
         "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
         "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
     }
