@@ -561,6 +561,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 # --- scheduling --------------------------------------------------------------
 
 BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=15)
+# How often beat re-sends scheduled runs that the broker refused (scheduling/beat.py).
+BEAT_CATCH_UP_SECONDS = env.int("BEAT_CATCH_UP_SECONDS", default=30)
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 BACKUP_PREFIX = env.str("BACKUP_PREFIX", default="backups")
 LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=90)
