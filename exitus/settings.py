@@ -561,6 +561,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 # --- scheduling --------------------------------------------------------------
 
 BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=15)
+# Job leases (scheduling/locks.py): renewed every third of this while a job runs; a killed
+# worker's lease lapses after it, so the redelivered job takes over within minutes.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=90)
 # How often beat re-sends scheduled runs that the broker refused (scheduling/beat.py).
 BEAT_CATCH_UP_SECONDS = env.int("BEAT_CATCH_UP_SECONDS", default=30)
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
