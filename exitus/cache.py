@@ -105,7 +105,9 @@ class FailoverRedisCache(RedisCache):
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self.local = LocMemCache(f"failover-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
+        # One local store per process, shared by every thread's instance of this cache (Django
+        # builds one per thread; LocMemCache shares storage between instances of the same name).
+        self.local = LocMemCache(f"failover:{server}", {"TIMEOUT": params.get("TIMEOUT", 300)})
 
     get = _failing_over("get")
     get_many = _failing_over("get_many")
