@@ -321,12 +321,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Longer than the hard time limit and the longest countdown we ever use, so a
-    # slow task is not redelivered to a second worker while the first still runs.
+    # A task whose worker died (acks late) is handed out again after this many seconds: five
+    # minutes, so a killed job runs again "within minutes". Longer than any countdown we use
+    # (billing's retries back off up to 120 s). A job that runs longer may be handed to a second
+    # worker while the first still runs: jobs with an effect hold a heartbeat lease
+    # (scheduling.locks) and the copy skips; the others are idempotent upserts.
     # Socket timeouts: a hung Redis fails a publish in about two seconds instead of holding
     # the web request (see exitus/queueing.py for what happens to the work then).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+        # Look for such orphaned tasks every 10 s (kombu's default scans every 100 s).
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
         "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
         "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
     }
@@ -340,6 +346,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
+# A publish that cannot reach the broker fails at once (bounded by the socket timeouts above)
+# instead of retrying inside a web request; exitus/queueing.py decides what happens then.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
@@ -555,6 +564,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 # --- scheduling --------------------------------------------------------------
 
 BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=15)
+# Job leases (scheduling/locks.py): renewed every third of this while a job runs; a killed
+# worker's lease lapses after it, so the redelivered job takes over within minutes.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=90)
+# How often beat re-sends scheduled runs that the broker refused (scheduling/beat.py).
+BEAT_CATCH_UP_SECONDS = env.int("BEAT_CATCH_UP_SECONDS", default=30)
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 BACKUP_PREFIX = env.str("BACKUP_PREFIX", default="backups")
 LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=90)

@@ -85,15 +85,15 @@ admin.site.unregister(PeriodicTask)
 @admin.register(PeriodicTask)
 class PeriodicTaskAdmin(BasePeriodicTaskAdmin):
     form = CatalogueTaskForm
-    list_display = ("name", "job_key", "enabled", "schedule_text", "next_run", "last_run_at", "last_run")
+    list_display = ("name", "job_key", "enabled", "schedule_text", "next_run", "last_run_at", "last_run", "catch_up")
     list_filter = ("enabled", "task")
     actions = ("run_now", "enable_tasks", "disable_tasks")
     fieldsets = (
         (None, {"fields": ("name", "regtask", "task", "enabled", "description")}),
-        (_("Quando"), {"fields": ("crontab", "interval", "start_time", "last_run_at", "next_run")}),
+        (_("Quando"), {"fields": ("crontab", "interval", "start_time", "last_run_at", "next_run", "catch_up")}),
         (_("Parâmetros"), {"fields": ("kwargs", "args")}),
     )
-    readonly_fields = ("last_run_at", "next_run")
+    readonly_fields = ("last_run_at", "next_run", "catch_up")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(**last_runs_by_periodic_task())
@@ -111,6 +111,12 @@ class PeriodicTaskAdmin(BasePeriodicTaskAdmin):
         if obj.interval_id:
             return str(obj.interval)
         return "—"
+
+    @admin.display(description=_("execução perdida"))
+    def catch_up(self, obj):
+        """The catalogue's policy for a run missed while beat or the broker was down."""
+        job = job_for_task(obj.task) if obj is not None else None
+        return job.catch_up_label if job else "—"
 
     @admin.display(description=_("próxima execução (São Paulo)"))
     def next_run(self, obj):

@@ -5,6 +5,8 @@ errors on the form); ``save_model`` picks up the result. Derived data (positions
 generated cash) is read-only here.
 """
 
+import logging
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
@@ -17,9 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import RequestMeta
+from exitus.queueing import QueueUnavailable
 
 from .. import exports
 from ..tasks import rebuild_positions
+
+logger = logging.getLogger(__name__)
 
 
 def request_meta(request):
@@ -119,9 +124,19 @@ def export_action(columns, name, fmt):
 
 
 def queue_rebuild(modeladmin, request, pairs):
+    """Queue one rebuild per owner × asset; with the broker down, say that nothing was queued.
+
+    An admin action writes nothing first, so the tasks are sent right away (bounded by the broker
+    clients' timeouts) and a failure is reported on the page instead of surfacing as a 500.
+    """
     owners = {owner for owner, _asset in pairs}
-    for owner_id, asset_id in sorted(pairs):
-        transaction.on_commit(lambda o=owner_id, a=asset_id: rebuild_positions.delay(owner_id=o, asset_id=a))
+    try:
+        for owner_id, asset_id in sorted(pairs):
+            rebuild_positions.delay(owner_id=owner_id, asset_id=asset_id)
+    except Exception as exc:  # noqa: BLE001 - every broker error means "not queued"
+        modeladmin.message_user(request, QueueUnavailable.default_detail, messages.ERROR)
+        logger.warning("rebuild not queued: %s", exc.__class__.__name__)
+        return
     modeladmin.message_user(
         request,
         ngettext(

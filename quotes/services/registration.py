@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_record
+from exitus.queueing import after_commit, publish
 from portfolio.choices import CURRENCY_BY_MARKET, DEFAULT_CLASS_BY_TYPE, AssetType, Market
 from portfolio.models import Asset
 from portfolio.services import asset_create
@@ -91,12 +92,14 @@ def asset_register(*, ticker, market=None, actor, meta=NO_REQUEST, chain=None, *
             },
             meta=meta,
         )
-        transaction.on_commit(lambda: _queue_new_asset(asset))
+        _queue_new_asset(asset)
     return asset
 
 
 def _queue_new_asset(asset):
+    """Its first quote and history; if the broker is down, the scheduled refresh and backfill jobs
+    pick the asset up (``refresh_quotes`` covers held assets, ``backfill_prices`` missing history)."""
     from ..tasks import backfill_prices, refresh_quotes
 
-    refresh_quotes.delay(tickers=[f"{asset.ticker}:{asset.market}"])
-    backfill_prices.delay(tickers=[f"{asset.ticker}:{asset.market}"])
+    tickers = [f"{asset.ticker}:{asset.market}"]
+    after_commit(lambda: publish(refresh_quotes, tickers=tickers) & publish(backfill_prices, tickers=tickers))
