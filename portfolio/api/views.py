@@ -46,6 +46,7 @@ from ..models import (
     Transaction,
 )
 from ..tax import selectors as tax_selectors
+from ..tax.api.views import json_response
 from . import serializers as s
 from .base import CatalogueViewSet, ExportMixin, OwnedViewSet, owner_for
 
@@ -346,12 +347,17 @@ class PositionViewSet(ExportMixin, *READ, OwnedViewSet):
         """Every opening balance, trade, corporate event, transfer and leilão de frações that built the
         consolidated position, in order, each with the running quantity, average cost, cost basis and
         realized P&L after it. No history of this asset for the user → 404."""
-        found = tax_selectors.consolidated_ledger(
-            owner_id=owner_for(request), asset_id=parse_int(asset_id, name="asset_id", minimum=1, maximum=MAX_ID)
-        )
-        if found is None:
+        owner_id = owner_for(request)
+        asset = parse_int(asset_id, name="asset_id", minimum=1, maximum=MAX_ID)
+
+        def render():
+            found = tax_selectors.consolidated_ledger(owner_id=owner_id, asset_id=asset)
+            return s.ConsolidatedLedgerSerializer(found).data if found is not None else None
+
+        raw = tax_selectors.cached_json(owner_id, f"ledger:{asset}", render)
+        if raw is None:
             raise NotFound(_("Sem histórico deste ativo."))
-        return Response(s.ConsolidatedLedgerSerializer(found).data)
+        return json_response(request, raw)
 
 
 def _filter_consolidated(rows, params) -> list:

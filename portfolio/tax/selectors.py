@@ -6,10 +6,12 @@ the figures at once); a month the user marked as filed keeps its filed figures a
 differences are listed next to the current ones.
 """
 
+import json
 from datetime import date
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -251,6 +253,18 @@ def _cached(owner_id, what: str, compute):
         found = compute()
         cache.set(key, found, CACHE_TTL)
     return found
+
+
+def cached_json(owner_id, what: str, compute) -> bytes | None:
+    """``compute()`` rendered once to JSON bytes and cached under the data versions: a cached answer
+    costs one cache read, not a re-serialisation of thousands of rows. ``None`` when it computes None."""
+    key = _cache_key(owner_id, f"json:{what}")
+    found = cache.get(key)
+    if found is None:
+        value = compute()
+        found = b"null" if value is None else json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+        cache.set(key, found, CACHE_TTL)
+    return None if found == b"null" else found
 
 
 def user_computation(*, owner_id, until: date, checkpoints=()):

@@ -1,5 +1,6 @@
 """Tax endpoints. Thin: validate, pick whose data, call the selectors/services, serialize."""
 
+import json
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -30,6 +31,13 @@ def _validated(serializer_class, data):
 
 def _missing_rule(exc: MissingRule):
     return ValidationError({"detail": str(exc)})
+
+
+def json_response(request, raw: bytes):
+    """Cached JSON bytes as they are; the browsable API still gets its page."""
+    if getattr(request.accepted_renderer, "format", "") == "api":
+        return Response(json.loads(raw))
+    return HttpResponse(raw, content_type="application/json")
 
 
 def _month_response(request, selector):
@@ -73,7 +81,17 @@ class MonthlyExplainView(AnalyticsView):
         summary="Explicação da apuração mensal",
     )
     def get(self, request):
-        return _month_response(request, selectors.monthly_explanation)
+        month = _validated(s.MonthQuerySerializer, request.query_params)["month"]
+        owner = target_user(request)
+        try:
+            raw = selectors.cached_json(
+                owner.pk,
+                f"explain:{month:%Y%m}",
+                lambda: to_json(selectors.monthly_explanation(owner=owner, month=month)),
+            )
+        except MissingRule as exc:
+            raise _missing_rule(exc) from exc
+        return json_response(request, raw)
 
 
 class TaxOpeningView(AnalyticsView):

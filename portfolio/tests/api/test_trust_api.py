@@ -94,3 +94,15 @@ def test_tax_opening_balance_put_get_delete(world, client_for):
     )
     assert client.delete("/api/v1/tax/opening-balance/").status_code == 204
     assert not TaxOpeningBalance.objects.exists()
+
+
+def test_explanations_render_in_the_browsable_api(world, client_for):
+    client = client_for(world.owner)
+    for url in (
+        f"/api/v1/positions/consolidated/{world.petr.pk}/ledger/",
+        "/api/v1/tax/monthly/explain/?month=2025-03",
+    ):
+        page = client.get(url, HTTP_ACCEPT="text/html")
+        assert page.status_code == 200 and b"<html" in page.content.lower()
+        again = client.get(url)  # cached bytes, same answer
+        assert again.status_code == 200 and again.json() == client.get(url).json()
