@@ -9,6 +9,15 @@ app too and are imported here so Django registers them with it.
 """
 
 from ..analytics.models import PatrimonySnapshot, PortfolioEvolution
+from ..desk.models import (
+    Alert,
+    BrokerageNote,
+    BrokerageNoteTrade,
+    IncomeCalendar,
+    Notification,
+    Reconciliation,
+    ReconciliationLine,
+)
 from ..tax.models import MonthlyAssessment, TaxOpeningBalance, TaxRule
 from .cash import CashMovement
 from .catalogue import Asset, Broker, Portfolio
@@ -20,21 +29,28 @@ from .positions import Position, PositionEntry
 from .transactions import Transaction
 
 __all__ = [
+    "Alert",
     "Asset",
     "Broker",
+    "BrokerageNote",
+    "BrokerageNoteTrade",
     "CashMovement",
     "CorporateEvent",
     "CustodyTransfer",
     "Dividend",
     "DividendReceipt",
     "FractionSale",
+    "IncomeCalendar",
     "MonthlyAssessment",
+    "Notification",
     "OpeningPosition",
     "PatrimonySnapshot",
     "Portfolio",
     "PortfolioEvolution",
     "Position",
     "PositionEntry",
+    "Reconciliation",
+    "ReconciliationLine",
     "TaxOpeningBalance",
     "TaxRule",
     "Transaction",
