@@ -77,11 +77,16 @@ def quantity_held_at(*, position_ids, moment):
 # --- cash ----------------------------------------------------------------------------------
 
 
-def cash_balances(*, owner_id, broker_id=None, portfolio_id=None):
-    """``[{"broker_id", "currency", "balance"}]``: each broker's cash per currency (transfers counted at both ends)."""
+def cash_balances(*, owner_id, broker_id=None, portfolio_id=None, before=None):
+    """``[{"broker_id", "currency", "balance"}]``: each broker's cash per currency (transfers counted at both ends).
+
+    ``before``: only movements dated strictly before that moment (a balance as of a date).
+    """
     scope = Q(owner_id=owner_id)
     if portfolio_id is not None:
         scope &= Q(portfolio_id=portfolio_id)
+    if before is not None:
+        scope &= Q(date__lt=before)
     own = CashMovement.objects.filter(scope)
     incoming = CashMovement.objects.filter(scope, kind=CashKind.TRANSFERENCIA, destination_broker__isnull=False)
     if broker_id is not None:

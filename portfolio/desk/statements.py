@@ -43,6 +43,8 @@ class Holding:
     product: str
     quantity: Decimal
     lines: list = field(default_factory=list)
+    broker_id: int | None = None  # set by the reconciliation (None: not a known broker / asset)
+    asset_id: int | None = None
 
 
 @dataclass
