@@ -5,6 +5,7 @@ belong to this app too and are registered from here.
 """
 
 from ..analytics.admin import PatrimonySnapshotAdmin, PortfolioEvolutionAdmin
+from ..desk.admin import ReconciliationAdmin, ReconciliationLineAdmin
 from ..tax.admin import MonthlyAssessmentAdmin, TaxOpeningBalanceAdmin, TaxRuleAdmin
 from .cash import CashMovementAdmin
 from .catalogue import AssetAdmin, BrokerAdmin, PortfolioAdmin
@@ -29,6 +30,8 @@ __all__ = [
     "PortfolioAdmin",
     "PortfolioEvolutionAdmin",
     "PositionAdmin",
+    "ReconciliationAdmin",
+    "ReconciliationLineAdmin",
     "TaxOpeningBalanceAdmin",
     "TaxRuleAdmin",
     "TransactionAdmin",

@@ -23,4 +23,5 @@ urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="portfolio-dashboard"),
     *router.urls,
     path("", include("portfolio.analytics.api.urls")),  # analytics and tax (portfolio/analytics, portfolio/tax)
+    path("", include("portfolio.desk.api.urls")),  # the desk: reconciliation, notes, income, alerts
 ]

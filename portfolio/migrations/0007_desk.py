@@ -7,225 +7,598 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portfolio', '0006_trust_tax_rules'),
+        ("portfolio", "0006_trust_tax_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IncomeCalendar',
-            fields=[
-            ],
+            name="IncomeCalendar",
+            fields=[],
             options={
-                'verbose_name': 'calendário de proventos',
-                'verbose_name_plural': 'calendário de proventos',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "calendário de proventos",
+                "verbose_name_plural": "calendário de proventos",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('portfolio.portfolio',),
+            bases=("portfolio.portfolio",),
         ),
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='criado em')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='atualizado em')),
-                ('kind', models.CharField(choices=[('preco_acima', 'Preço acima de'), ('preco_abaixo', 'Preço abaixo de'), ('variacao_dia', 'Variação do dia além de x %'), ('dy_acima', 'Dividend yield acima de x %'), ('desvio_alocacao', 'Alocação desviada da meta em mais de x pontos'), ('darf_vencendo', 'DARF vencendo em até n dias')], max_length=20, verbose_name='tipo')),
-                ('threshold', models.DecimalField(decimal_places=8, max_digits=24, verbose_name='limite')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='anotação')),
-                ('active', models.BooleanField(default=True, verbose_name='ativo')),
-                ('notify_email', models.BooleanField(default=True, verbose_name='avisar por e-mail')),
-                ('snoozed_until', models.DateTimeField(blank=True, null=True, verbose_name='adiado até')),
-                ('triggered', models.BooleanField(default=False, editable=False, verbose_name='disparado')),
-                ('trigger_key', models.CharField(blank=True, editable=False, max_length=64, verbose_name='chave do disparo')),
-                ('last_value', models.DecimalField(blank=True, decimal_places=8, editable=False, max_digits=24, null=True, verbose_name='último valor')),
-                ('last_fired_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='último disparo')),
-                ('fire_count', models.PositiveIntegerField(default=0, editable=False, verbose_name='disparos')),
-                ('asset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portfolio.asset', verbose_name='ativo')),
-                ('owner', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dono')),
-                ('portfolio', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portfolio.portfolio', verbose_name='carteira')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="criado em")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="atualizado em")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("preco_acima", "Preço acima de"),
+                            ("preco_abaixo", "Preço abaixo de"),
+                            ("variacao_dia", "Variação do dia além de x %"),
+                            ("dy_acima", "Dividend yield acima de x %"),
+                            ("desvio_alocacao", "Alocação desviada da meta em mais de x pontos"),
+                            ("darf_vencendo", "DARF vencendo em até n dias"),
+                        ],
+                        max_length=20,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("threshold", models.DecimalField(decimal_places=8, max_digits=24, verbose_name="limite")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="anotação")),
+                ("active", models.BooleanField(default=True, verbose_name="ativo")),
+                ("notify_email", models.BooleanField(default=True, verbose_name="avisar por e-mail")),
+                ("snoozed_until", models.DateTimeField(blank=True, null=True, verbose_name="adiado até")),
+                ("triggered", models.BooleanField(default=False, editable=False, verbose_name="disparado")),
+                (
+                    "trigger_key",
+                    models.CharField(blank=True, editable=False, max_length=64, verbose_name="chave do disparo"),
+                ),
+                (
+                    "last_value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=8,
+                        editable=False,
+                        max_digits=24,
+                        null=True,
+                        verbose_name="último valor",
+                    ),
+                ),
+                (
+                    "last_fired_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="último disparo"),
+                ),
+                ("fire_count", models.PositiveIntegerField(default=0, editable=False, verbose_name="disparos")),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portfolio.asset",
+                        verbose_name="ativo",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="dono",
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portfolio.portfolio",
+                        verbose_name="carteira",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'alerta',
-                'verbose_name_plural': 'alertas',
-                'ordering': ['owner_id', 'kind', 'id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='BrokerageNote',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='criado em')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='atualizado em')),
-                ('number', models.CharField(max_length=32, verbose_name='número da nota')),
-                ('trade_date', models.DateField(verbose_name='data do pregão')),
-                ('settlement_date', models.DateField(blank=True, null=True, verbose_name='liquidação')),
-                ('file_name', models.CharField(blank=True, max_length=255, verbose_name='arquivo')),
-                ('pages', models.PositiveSmallIntegerField(default=1, verbose_name='folhas')),
-                ('sales_value', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='vendas')),
-                ('purchases_value', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='compras')),
-                ('settlement_fee', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='taxa de liquidação')),
-                ('registration_fee', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='taxa de registro')),
-                ('emoluments', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='emolumentos')),
-                ('exchange_other', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='outras taxas da bolsa')),
-                ('brokerage_fee', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='corretagem')),
-                ('iss', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='ISS')),
-                ('other_costs', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='outras despesas')),
-                ('withheld_tax', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='IRRF (operações comuns)')),
-                ('withheld_tax_day_trade', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='IRRF day trade')),
-                ('net_amount', models.DecimalField(decimal_places=2, help_text='Positivo: a crédito do cliente.', max_digits=20, verbose_name='líquido para a data')),
-                ('lines', models.JSONField(blank=True, default=list, verbose_name='linhas da nota')),
-                ('broker', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portfolio.broker', verbose_name='corretora')),
-                ('owner', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dono')),
-                ('portfolio', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portfolio.portfolio', verbose_name='carteira')),
-            ],
-            options={
-                'verbose_name': 'nota de corretagem',
-                'verbose_name_plural': 'notas de corretagem',
-                'ordering': ['-trade_date', '-id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='BrokerageNoteTrade',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line', models.PositiveIntegerField(verbose_name='linha da nota')),
-                ('action', models.CharField(choices=[('criada', 'Operação criada'), ('taxas_preenchidas', 'Taxas preenchidas em operação já importada')], max_length=20, verbose_name='ação')),
-                ('brokerage_fee', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='corretagem')),
-                ('settlement_fee', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='liquidação e registro')),
-                ('emoluments', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='emolumentos')),
-                ('other_costs', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='ISS e outras')),
-                ('withheld_tax', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=20, verbose_name='IRRF')),
-                ('previous', models.JSONField(blank=True, default=dict, verbose_name='taxas antes da nota')),
-                ('note', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trades', to='portfolio.brokeragenote', verbose_name='nota')),
-                ('transaction', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='brokerage_note_trade', to='portfolio.transaction', verbose_name='operação')),
-            ],
-            options={
-                'verbose_name': 'operação da nota',
-                'verbose_name_plural': 'operações da nota',
-                'ordering': ['note_id', 'line', 'id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Notification',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('preco_acima', 'Preço acima de'), ('preco_abaixo', 'Preço abaixo de'), ('variacao_dia', 'Variação do dia além de x %'), ('dy_acima', 'Dividend yield acima de x %'), ('desvio_alocacao', 'Alocação desviada da meta em mais de x pontos'), ('darf_vencendo', 'DARF vencendo em até n dias')], max_length=20, verbose_name='tipo')),
-                ('key', models.CharField(max_length=120, unique=True, verbose_name='chave')),
-                ('title', models.CharField(max_length=200, verbose_name='título')),
-                ('message', models.TextField(verbose_name='mensagem')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='dados')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='criada em')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='lida em')),
-                ('email_status', models.CharField(choices=[('pendente', 'Pendente'), ('enviado', 'Enviado'), ('falhou', 'Falhou'), ('nao_enviar', 'Sem e-mail')], default='pendente', max_length=12, verbose_name='e-mail')),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='e-mail enviado em')),
-                ('alert', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portfolio.alert', verbose_name='alerta')),
-                ('owner', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dono')),
-            ],
-            options={
-                'verbose_name': 'notificação',
-                'verbose_name_plural': 'notificações',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "alerta",
+                "verbose_name_plural": "alertas",
+                "ordering": ["owner_id", "kind", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Reconciliation',
+            name="BrokerageNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='criado em')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='atualizado em')),
-                ('kind', models.CharField(choices=[('posicao', 'Posição (extrato da B3)'), ('caixa', 'Saldo em caixa da corretora')], max_length=12, verbose_name='tipo')),
-                ('source', models.CharField(choices=[('arquivo', 'Arquivo importado'), ('informado', 'Informado')], max_length=12, verbose_name='origem')),
-                ('as_of', models.DateField(verbose_name='data de referência')),
-                ('file_name', models.CharField(blank=True, max_length=255, verbose_name='arquivo')),
-                ('digest', models.CharField(max_length=64, verbose_name='hash do conteúdo')),
-                ('results_digest', models.CharField(editable=False, max_length=64, verbose_name='hash do resultado')),
-                ('matches', models.PositiveIntegerField(default=0, verbose_name='conferem')),
-                ('differences', models.PositiveIntegerField(default=0, verbose_name='diferenças')),
-                ('only_statement', models.PositiveIntegerField(default=0, verbose_name='só no extrato')),
-                ('only_books', models.PositiveIntegerField(default=0, verbose_name='só na carteira')),
-                ('problems', models.JSONField(blank=True, default=list, verbose_name='linhas não lidas')),
-                ('runs', models.PositiveIntegerField(default=1, verbose_name='execuções')),
-                ('last_run_at', models.DateTimeField(blank=True, null=True, verbose_name='última execução')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='executada por')),
-                ('owner', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='dono')),
-                ('portfolio', models.ForeignKey(blank=True, help_text='Vazio: todas as carteiras do investidor (o extrato da B3 é por CPF).', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portfolio.portfolio', verbose_name='carteira')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="criado em")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="atualizado em")),
+                ("number", models.CharField(max_length=32, verbose_name="número da nota")),
+                ("trade_date", models.DateField(verbose_name="data do pregão")),
+                ("settlement_date", models.DateField(blank=True, null=True, verbose_name="liquidação")),
+                ("file_name", models.CharField(blank=True, max_length=255, verbose_name="arquivo")),
+                ("pages", models.PositiveSmallIntegerField(default=1, verbose_name="folhas")),
+                (
+                    "sales_value",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="vendas"),
+                ),
+                (
+                    "purchases_value",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="compras"),
+                ),
+                (
+                    "settlement_fee",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="taxa de liquidação"
+                    ),
+                ),
+                (
+                    "registration_fee",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="taxa de registro"
+                    ),
+                ),
+                (
+                    "emoluments",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="emolumentos"
+                    ),
+                ),
+                (
+                    "exchange_other",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="outras taxas da bolsa"
+                    ),
+                ),
+                (
+                    "brokerage_fee",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="corretagem"
+                    ),
+                ),
+                ("iss", models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="ISS")),
+                (
+                    "other_costs",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="outras despesas"
+                    ),
+                ),
+                (
+                    "withheld_tax",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="IRRF (operações comuns)"
+                    ),
+                ),
+                (
+                    "withheld_tax_day_trade",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="IRRF day trade"
+                    ),
+                ),
+                (
+                    "net_amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="Positivo: a crédito do cliente.",
+                        max_digits=20,
+                        verbose_name="líquido para a data",
+                    ),
+                ),
+                ("lines", models.JSONField(blank=True, default=list, verbose_name="linhas da nota")),
+                (
+                    "broker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portfolio.broker",
+                        verbose_name="corretora",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="dono",
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portfolio.portfolio",
+                        verbose_name="carteira",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'conciliação',
-                'verbose_name_plural': 'conciliações',
-                'ordering': ['-as_of', '-id'],
+                "verbose_name": "nota de corretagem",
+                "verbose_name_plural": "notas de corretagem",
+                "ordering": ["-trade_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReconciliationLine',
+            name="BrokerageNoteTrade",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('institution', models.CharField(blank=True, max_length=200, verbose_name='instituição no extrato')),
-                ('ticker', models.CharField(blank=True, max_length=64, verbose_name='código')),
-                ('product', models.CharField(blank=True, max_length=200, verbose_name='produto')),
-                ('currency', models.CharField(blank=True, default='BRL', max_length=3, verbose_name='moeda')),
-                ('statement', models.DecimalField(blank=True, decimal_places=10, max_digits=28, null=True, verbose_name='extrato')),
-                ('books', models.DecimalField(blank=True, decimal_places=10, max_digits=28, null=True, verbose_name='carteira')),
-                ('difference', models.DecimalField(decimal_places=10, default=Decimal('0'), max_digits=28, verbose_name='diferença')),
-                ('status', models.CharField(choices=[('confere', 'Confere'), ('diferenca', 'Diferença de quantidade/saldo'), ('so_extrato', 'Só no extrato'), ('so_carteira', 'Só na carteira')], max_length=12, verbose_name='situação')),
-                ('cause', models.CharField(blank=True, choices=[('', '—'), ('evento_corporativo', 'Evento corporativo não registrado'), ('mudanca_ticker', 'Mudança de ticker não registrada'), ('transferencia', 'Transferência de custódia não registrada'), ('operacao_faltando', 'Operação não registrada'), ('movimentacao_faltando', 'Movimentação de caixa não registrada'), ('nao_liquidado', 'Negócio ainda não liquidado (D+2)'), ('ativo_desconhecido', 'Ativo não cadastrado'), ('corretora_desconhecida', 'Instituição não cadastrada'), ('credito_provento', 'Crédito de provento')], max_length=24, verbose_name='causa provável')),
-                ('cause_detail', models.CharField(blank=True, max_length=255, verbose_name='detalhe')),
-                ('asset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portfolio.asset', verbose_name='ativo')),
-                ('broker', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portfolio.broker', verbose_name='corretora')),
-                ('reconciliation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='portfolio.reconciliation', verbose_name='conciliação')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("line", models.PositiveIntegerField(verbose_name="linha da nota")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("criada", "Operação criada"),
+                            ("taxas_preenchidas", "Taxas preenchidas em operação já importada"),
+                        ],
+                        max_length=20,
+                        verbose_name="ação",
+                    ),
+                ),
+                (
+                    "brokerage_fee",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="corretagem"
+                    ),
+                ),
+                (
+                    "settlement_fee",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="liquidação e registro"
+                    ),
+                ),
+                (
+                    "emoluments",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="emolumentos"
+                    ),
+                ),
+                (
+                    "other_costs",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="ISS e outras"
+                    ),
+                ),
+                (
+                    "withheld_tax",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=20, verbose_name="IRRF"),
+                ),
+                ("previous", models.JSONField(blank=True, default=dict, verbose_name="taxas antes da nota")),
+                (
+                    "note",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="trades",
+                        to="portfolio.brokeragenote",
+                        verbose_name="nota",
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="brokerage_note_trade",
+                        to="portfolio.transaction",
+                        verbose_name="operação",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'linha de conciliação',
-                'verbose_name_plural': 'linhas de conciliação',
-                'ordering': ['reconciliation_id', 'status', 'institution', 'ticker', 'id'],
+                "verbose_name": "operação da nota",
+                "verbose_name_plural": "operações da nota",
+                "ordering": ["note_id", "line", "id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Notification",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("preco_acima", "Preço acima de"),
+                            ("preco_abaixo", "Preço abaixo de"),
+                            ("variacao_dia", "Variação do dia além de x %"),
+                            ("dy_acima", "Dividend yield acima de x %"),
+                            ("desvio_alocacao", "Alocação desviada da meta em mais de x pontos"),
+                            ("darf_vencendo", "DARF vencendo em até n dias"),
+                        ],
+                        max_length=20,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("key", models.CharField(max_length=120, unique=True, verbose_name="chave")),
+                ("title", models.CharField(max_length=200, verbose_name="título")),
+                ("message", models.TextField(verbose_name="mensagem")),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="dados")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="criada em")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="lida em")),
+                (
+                    "email_status",
+                    models.CharField(
+                        choices=[
+                            ("pendente", "Pendente"),
+                            ("enviado", "Enviado"),
+                            ("falhou", "Falhou"),
+                            ("nao_enviar", "Sem e-mail"),
+                        ],
+                        default="pendente",
+                        max_length=12,
+                        verbose_name="e-mail",
+                    ),
+                ),
+                ("emailed_at", models.DateTimeField(blank=True, null=True, verbose_name="e-mail enviado em")),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="portfolio.alert",
+                        verbose_name="alerta",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="dono",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "notificação",
+                "verbose_name_plural": "notificações",
+                "ordering": ["-created_at", "-id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Reconciliation",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="criado em")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="atualizado em")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("posicao", "Posição (extrato da B3)"), ("caixa", "Saldo em caixa da corretora")],
+                        max_length=12,
+                        verbose_name="tipo",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("arquivo", "Arquivo importado"), ("informado", "Informado")],
+                        max_length=12,
+                        verbose_name="origem",
+                    ),
+                ),
+                ("as_of", models.DateField(verbose_name="data de referência")),
+                ("file_name", models.CharField(blank=True, max_length=255, verbose_name="arquivo")),
+                ("digest", models.CharField(max_length=64, verbose_name="hash do conteúdo")),
+                ("results_digest", models.CharField(editable=False, max_length=64, verbose_name="hash do resultado")),
+                ("matches", models.PositiveIntegerField(default=0, verbose_name="conferem")),
+                ("differences", models.PositiveIntegerField(default=0, verbose_name="diferenças")),
+                ("only_statement", models.PositiveIntegerField(default=0, verbose_name="só no extrato")),
+                ("only_books", models.PositiveIntegerField(default=0, verbose_name="só na carteira")),
+                ("problems", models.JSONField(blank=True, default=list, verbose_name="linhas não lidas")),
+                ("runs", models.PositiveIntegerField(default=1, verbose_name="execuções")),
+                ("last_run_at", models.DateTimeField(blank=True, null=True, verbose_name="última execução")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="executada por",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="dono",
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Vazio: todas as carteiras do investidor (o extrato da B3 é por CPF).",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portfolio.portfolio",
+                        verbose_name="carteira",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "conciliação",
+                "verbose_name_plural": "conciliações",
+                "ordering": ["-as_of", "-id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="ReconciliationLine",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("institution", models.CharField(blank=True, max_length=200, verbose_name="instituição no extrato")),
+                ("ticker", models.CharField(blank=True, max_length=64, verbose_name="código")),
+                ("product", models.CharField(blank=True, max_length=200, verbose_name="produto")),
+                ("currency", models.CharField(blank=True, default="BRL", max_length=3, verbose_name="moeda")),
+                (
+                    "statement",
+                    models.DecimalField(
+                        blank=True, decimal_places=10, max_digits=28, null=True, verbose_name="extrato"
+                    ),
+                ),
+                (
+                    "books",
+                    models.DecimalField(
+                        blank=True, decimal_places=10, max_digits=28, null=True, verbose_name="carteira"
+                    ),
+                ),
+                (
+                    "difference",
+                    models.DecimalField(
+                        decimal_places=10, default=Decimal("0"), max_digits=28, verbose_name="diferença"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("confere", "Confere"),
+                            ("diferenca", "Diferença de quantidade/saldo"),
+                            ("so_extrato", "Só no extrato"),
+                            ("so_carteira", "Só na carteira"),
+                        ],
+                        max_length=12,
+                        verbose_name="situação",
+                    ),
+                ),
+                (
+                    "cause",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("evento_corporativo", "Evento corporativo não registrado"),
+                            ("mudanca_ticker", "Mudança de ticker não registrada"),
+                            ("transferencia", "Transferência de custódia não registrada"),
+                            ("operacao_faltando", "Operação não registrada"),
+                            ("movimentacao_faltando", "Movimentação de caixa não registrada"),
+                            ("nao_liquidado", "Negócio ainda não liquidado (D+2)"),
+                            ("ativo_desconhecido", "Ativo não cadastrado"),
+                            ("corretora_desconhecida", "Instituição não cadastrada"),
+                            ("credito_provento", "Crédito de provento"),
+                        ],
+                        max_length=24,
+                        verbose_name="causa provável",
+                    ),
+                ),
+                ("cause_detail", models.CharField(blank=True, max_length=255, verbose_name="detalhe")),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="portfolio.asset",
+                        verbose_name="ativo",
+                    ),
+                ),
+                (
+                    "broker",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="portfolio.broker",
+                        verbose_name="corretora",
+                    ),
+                ),
+                (
+                    "reconciliation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="portfolio.reconciliation",
+                        verbose_name="conciliação",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "linha de conciliação",
+                "verbose_name_plural": "linhas de conciliação",
+                "ordering": ["reconciliation_id", "status", "institution", "ticker", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['asset', 'active'], name='alert_asset_active'),
+            model_name="alert",
+            index=models.Index(fields=["asset", "active"], name="alert_asset_active"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['kind', 'active'], name='alert_kind_active'),
+            model_name="alert",
+            index=models.Index(fields=["kind", "active"], name="alert_kind_active"),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['preco_acima', 'preco_abaixo', 'variacao_dia', 'dy_acima']), _negated=True), ('asset__isnull', False), _connector='OR'), name='alert_asset_required'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind__in", ["preco_acima", "preco_abaixo", "variacao_dia", "dy_acima"]), _negated=True),
+                    ("asset__isnull", False),
+                    _connector="OR",
+                ),
+                name="alert_asset_required",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'desvio_alocacao'), _negated=True), ('portfolio__isnull', False), _connector='OR'), name='alert_portfolio_required'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "desvio_alocacao"), _negated=True), ("portfolio__isnull", False), _connector="OR"
+                ),
+                name="alert_portfolio_required",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.CheckConstraint(condition=models.Q(('threshold__gte', 0)), name='alert_threshold_not_negative'),
+            model_name="alert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("threshold__gte", 0)), name="alert_threshold_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='brokeragenote',
-            constraint=models.UniqueConstraint(fields=('portfolio', 'broker', 'number', 'trade_date'), name='brokerage_note_unique'),
+            model_name="brokeragenote",
+            constraint=models.UniqueConstraint(
+                fields=("portfolio", "broker", "number", "trade_date"), name="brokerage_note_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['owner', 'read_at'], name='notification_owner_read'),
+            model_name="notification",
+            index=models.Index(fields=["owner", "read_at"], name="notification_owner_read"),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['email_status'], name='notification_email_status'),
+            model_name="notification",
+            index=models.Index(fields=["email_status"], name="notification_email_status"),
         ),
         migrations.AddConstraint(
-            model_name='reconciliation',
-            constraint=models.UniqueConstraint(condition=models.Q(('portfolio__isnull', True)), fields=('owner', 'kind', 'as_of', 'digest'), name='reconciliation_unique_all'),
+            model_name="reconciliation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("portfolio__isnull", True)),
+                fields=("owner", "kind", "as_of", "digest"),
+                name="reconciliation_unique_all",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reconciliation',
-            constraint=models.UniqueConstraint(condition=models.Q(('portfolio__isnull', False)), fields=('owner', 'portfolio', 'kind', 'as_of', 'digest'), name='reconciliation_unique_portfolio'),
+            model_name="reconciliation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("portfolio__isnull", False)),
+                fields=("owner", "portfolio", "kind", "as_of", "digest"),
+                name="reconciliation_unique_portfolio",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reconciliationline',
-            index=models.Index(fields=['reconciliation', 'status'], name='recline_run_status'),
+            model_name="reconciliationline",
+            index=models.Index(fields=["reconciliation", "status"], name="recline_run_status"),
         ),
     ]

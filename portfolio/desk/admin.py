@@ -1,0 +1,238 @@
+"""The desk in the admin: reconciliation runs (import a statement, see the differences with links to
+the asset's ledger), brokerage notes (import with preview), alerts and notifications, and the income
+calendar chart. Every write goes through ``portfolio.desk.services``."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from ..admin.base import DerivedAdmin, attach_errors, request_meta
+from ..models import Portfolio
+from . import services
+from .choices import LineStatus, ReconciliationKind
+from .models import Reconciliation, ReconciliationLine
+
+BADGE = '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px;white-space:nowrap">{}</span>'
+LINE_COLOURS = {
+    LineStatus.MATCH: "#067647",
+    LineStatus.DIFFERENCE: "#b54708",
+    LineStatus.ONLY_STATEMENT: "#b42318",
+    LineStatus.ONLY_BOOKS: "#b42318",
+}
+
+
+def badge(colour, text):
+    return format_html(BADGE, colour, text)
+
+
+def ledger_links(line) -> str:
+    """Where to look: the consolidated ledger of the asset (the API's explanation) and its positions."""
+    if line.asset_id is None:
+        return "—"
+    owner_id = line.reconciliation.owner_id
+    ledger = reverse("v1:position-ledger", kwargs={"asset_id": line.asset_id}) + f"?owner={owner_id}"
+    positions = (
+        reverse("admin:portfolio_position_changelist")
+        + f"?asset__id__exact={line.asset_id}&owner__id__exact={owner_id}"
+    )
+    return format_html('<a href="{}">{}</a> · <a href="{}">{}</a>', ledger, _("razão"), positions, _("posições"))
+
+
+class IssueInline(admin.TabularInline):
+    """The lines that do not match, each with its likely cause and links to the asset's ledger."""
+
+    model = ReconciliationLine
+    verbose_name = _("diferença")
+    verbose_name_plural = _("diferenças")
+    extra = 0
+    can_delete = False
+    fields = (
+        "status_badge",
+        "institution",
+        "ticker",
+        "statement",
+        "books",
+        "difference",
+        "cause",
+        "cause_detail",
+        "links",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(status=LineStatus.MATCH).select_related("reconciliation")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("situação"))
+    def status_badge(self, line):
+        return badge(LINE_COLOURS[line.status], line.get_status_display())
+
+    @admin.display(description=_("ver"))
+    def links(self, line):
+        return ledger_links(line)
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(admin.ModelAdmin):
+    list_display = (
+        "as_of",
+        "owner",
+        "portfolio",
+        "kind",
+        "file_name",
+        "matches",
+        "issues_badge",
+        "runs",
+        "last_run_at",
+    )
+    list_filter = ("kind", "source", "as_of")
+    search_fields = ("owner__username", "file_name", "portfolio__name")
+    list_select_related = ("owner", "portfolio")
+    date_hierarchy = "as_of"
+    inlines = (IssueInline,)
+    fields = (
+        "owner",
+        "portfolio",
+        "kind",
+        "source",
+        "as_of",
+        "file_name",
+        "matches",
+        "differences",
+        "only_statement",
+        "only_books",
+        "all_lines",
+        "problems",
+        "runs",
+        "last_run_at",
+        "created_by",
+        "created_at",
+    )
+    readonly_fields = fields
+    change_list_template = "admin/portfolio/reconciliation/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.reconciliation_delete(reconciliation=obj, actor=request.user, meta=request_meta(request))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    @admin.display(description=_("pendências"), ordering="differences")
+    def issues_badge(self, run):
+        count = run.open_issues
+        return badge("#067647" if count == 0 else "#b42318", count)
+
+    @admin.display(description=_("todas as linhas"))
+    def all_lines(self, run):
+        url = reverse("admin:portfolio_reconciliationline_changelist") + f"?reconciliation__id__exact={run.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("ver as %(n)s linhas") % {"n": run.lines.count()})
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="portfolio_reconciliation_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not self.has_view_permission(request) or not request.user.is_admin_role:
+            raise PermissionDenied
+        form = ReconciliationForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            upload = data["file"]
+            run_kind = (
+                services.reconcile_positions
+                if data["kind"] == ReconciliationKind.POSITIONS
+                else services.reconcile_cash_file
+            )
+            try:
+                run, _created = run_kind(
+                    owner=data["portfolio"].owner if data["portfolio"] else data["owner"],
+                    content=upload.read(),
+                    file_name=upload.name,
+                    as_of=data["as_of"],
+                    portfolio=data["portfolio"],
+                    actor=request.user,
+                    meta=request_meta(request),
+                )
+            except ValidationError as exc:
+                attach_errors(form, exc)
+            else:
+                if run.unchanged:
+                    message = _("Mesmo arquivo e mesmo resultado: nada mudou.")
+                else:
+                    message = _("Conciliação concluída: %(n)s pendência(s).") % {"n": run.open_issues}
+                self.message_user(request, message, messages.SUCCESS)
+                return redirect("admin:portfolio_reconciliation_change", run.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Conciliar extrato ou saldos"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/portfolio/reconciliation/import.html", context)
+
+
+class ReconciliationForm(forms.Form):
+    file = forms.FileField(label=_("arquivo (extrato de posição da B3, XLSX/CSV; ou saldos)"))
+    kind = forms.ChoiceField(label=_("tipo"), choices=ReconciliationKind.choices)
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.order_by("username"), required=False, label=_("investidor")
+    )
+    portfolio = forms.ModelChoiceField(
+        queryset=Portfolio.objects.select_related("owner"),
+        required=False,
+        label=_("carteira (vazio: todas as do investidor)"),
+    )
+    as_of = forms.DateField(required=False, label=_("data do extrato (vazio: a do nome do arquivo)"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("owner") and not cleaned.get("portfolio"):
+            raise forms.ValidationError(_("Escolha o investidor ou uma carteira."))
+        return cleaned
+
+
+@admin.register(ReconciliationLine)
+class ReconciliationLineAdmin(DerivedAdmin):
+    list_display = (
+        "reconciliation",
+        "status_badge",
+        "institution",
+        "ticker",
+        "currency",
+        "statement",
+        "books",
+        "difference",
+        "cause",
+        "links",
+    )
+    list_filter = ("status", "cause", "reconciliation__kind")
+    search_fields = ("ticker", "institution", "product")
+    list_select_related = ("reconciliation__owner", "broker", "asset")
+
+    @admin.display(description=_("situação"), ordering="status")
+    def status_badge(self, line):
+        return badge(LINE_COLOURS[line.status], line.get_status_display())
+
+    @admin.display(description=_("ver"))
+    def links(self, line):
+        return ledger_links(line)

@@ -1,0 +1,130 @@
+"""Input and output shapes of the desk API. Rules live in ``portfolio.desk.services``."""
+
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from exitus.api.fields import DateTimeField
+
+from ...api.serializers import (
+    AssetSummarySerializer,
+    BrokerSummarySerializer,
+    PortfolioSummarySerializer,
+    VisiblePortfolioField,
+    money,
+)
+from ...models import Broker
+from ..choices import ReconciliationKind
+from ..models import Reconciliation, ReconciliationLine
+
+# --- reconciliation ---------------------------------------------------------------------------
+
+
+class ReconciliationLineSerializer(serializers.ModelSerializer):
+    broker = BrokerSummarySerializer(read_only=True, allow_null=True)
+    asset = AssetSummarySerializer(read_only=True, allow_null=True)
+    ledger_url = serializers.SerializerMethodField(help_text=_("A explicação da posição consolidada deste ativo."))
+
+    class Meta:
+        model = ReconciliationLine
+        fields = [
+            "id",
+            "broker",
+            "institution",
+            "asset",
+            "ticker",
+            "product",
+            "currency",
+            "statement",
+            "books",
+            "difference",
+            "status",
+            "cause",
+            "cause_detail",
+            "ledger_url",
+        ]
+        read_only_fields = fields
+
+    def get_ledger_url(self, line) -> str | None:
+        if line.asset_id is None:
+            return None
+        return reverse("v1:position-ledger", kwargs={"asset_id": line.asset_id})
+
+
+class ReconciliationSerializer(serializers.ModelSerializer):
+    portfolio = PortfolioSummarySerializer(read_only=True, allow_null=True)
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    open_issues = serializers.IntegerField(read_only=True)
+    last_run_at = DateTimeField(read_only=True)
+
+    class Meta:
+        model = Reconciliation
+        fields = [
+            "id",
+            "owner",
+            "portfolio",
+            "kind",
+            "source",
+            "as_of",
+            "file_name",
+            "matches",
+            "differences",
+            "only_statement",
+            "only_books",
+            "open_issues",
+            "problems",
+            "runs",
+            "last_run_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReconciliationDetailSerializer(ReconciliationSerializer):
+    issues = serializers.SerializerMethodField(help_text=_("As linhas que não conferem (todas estão em lines/)."))
+
+    class Meta(ReconciliationSerializer.Meta):
+        fields = [*ReconciliationSerializer.Meta.fields, "issues"]
+        read_only_fields = fields
+
+    def get_issues(self, run) -> list[dict]:
+        lines = run.lines.exclude(status="confere").select_related("broker", "asset")
+        return ReconciliationLineSerializer(lines, many=True).data
+
+
+class ReconciliationRunSerializer(ReconciliationDetailSerializer):
+    created = serializers.SerializerMethodField()
+    unchanged = serializers.SerializerMethodField(help_text=_("Mesmo arquivo e mesmo resultado: nada foi gravado."))
+
+    class Meta(ReconciliationDetailSerializer.Meta):
+        fields = [*ReconciliationDetailSerializer.Meta.fields, "created", "unchanged"]
+        read_only_fields = fields
+
+    def get_created(self, run) -> bool:
+        return bool(getattr(run, "created", False))
+
+    def get_unchanged(self, run) -> bool:
+        return bool(getattr(run, "unchanged", False))
+
+
+class ReconciliationImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text=_("Extrato de posição da B3 (XLSX/CSV) ou saldos (Instituição;Saldo;Moeda).")
+    )
+    kind = serializers.ChoiceField(choices=ReconciliationKind.choices, default=ReconciliationKind.POSITIONS)
+    as_of = serializers.DateField(required=False, allow_null=True, default=None, help_text=_("Padrão: a do arquivo."))
+    portfolio = VisiblePortfolioField(required=False, allow_null=True, default=None)
+
+
+class CashBalanceSerializer(serializers.Serializer):
+    broker = serializers.PrimaryKeyRelatedField(queryset=Broker.objects.all())
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, allow_blank=True, default="")
+    balance = money(min_value=-(Decimal(10) ** 15), max_value=Decimal(10) ** 15)
+
+
+class CashReconciliationSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    portfolio = VisiblePortfolioField(required=False, allow_null=True, default=None)
+    balances = CashBalanceSerializer(many=True, allow_empty=False, max_length=500)

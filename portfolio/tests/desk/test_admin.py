@@ -1,0 +1,76 @@
+"""The desk's admin pages: render, import through the services, differences with ledger links."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from portfolio.desk import services
+from portfolio.desk.models import Reconciliation
+
+from .conftest import AS_OF, sample
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_reconciliation_pages(admin_client, desk):
+    run, _ = services.reconcile_positions(owner=desk.owner, content=sample("posicao-2025-03-31.csv"), as_of=AS_OF)
+    assert admin_client.get(reverse("admin:portfolio_reconciliation_changelist")).status_code == 200
+    page = admin_client.get(reverse("admin:portfolio_reconciliation_change", args=[run.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"/api/v1/positions/consolidated/{desk.assets['ITSA4'].pk}/ledger/?owner={desk.owner.pk}" in html
+    assert "bonificação de 10%" in html
+    lines = admin_client.get(
+        reverse("admin:portfolio_reconciliationline_changelist") + f"?reconciliation__id__exact={run.pk}"
+    )
+    assert lines.status_code == 200 and "TESOURO-SELIC-2029" in lines.content.decode()
+
+
+def test_reconciliation_import_view(admin_client, desk):
+    url = reverse("admin:portfolio_reconciliation_import")
+    assert admin_client.get(url).status_code == 200
+    missing = admin_client.post(
+        url, {"file": SimpleUploadedFile("p.csv", sample("posicao-2025-03-31.csv")), "kind": "posicao"}
+    )
+    assert missing.status_code == 200 and Reconciliation.objects.count() == 0  # neither owner nor portfolio
+    no_date = admin_client.post(
+        url,
+        {
+            "file": SimpleUploadedFile("p.csv", sample("posicao-2025-03-31.csv")),
+            "kind": "posicao",
+            "owner": desk.owner.pk,
+        },
+    )
+    assert no_date.status_code == 200 and "as_of" in no_date.context["form"].errors
+    done = admin_client.post(
+        url,
+        {
+            "file": SimpleUploadedFile("posicao-2025-03-31.xlsx", sample("posicao-2025-03-31.xlsx")),
+            "kind": "posicao",
+            "owner": desk.owner.pk,
+        },
+    )
+    run = Reconciliation.objects.get()
+    assert done.status_code == 302 and run.owner == desk.owner and run.open_issues == 9
+    again = admin_client.post(
+        url,
+        {
+            "file": SimpleUploadedFile("posicao-2025-03-31.xlsx", sample("posicao-2025-03-31.xlsx")),
+            "kind": "posicao",
+            "portfolio": desk.portfolio.pk,
+        },
+    )
+    assert again.status_code == 302 and Reconciliation.objects.count() == 2  # another scope: its own run
+    delete = admin_client.post(reverse("admin:portfolio_reconciliation_delete", args=[run.pk]), {"post": "yes"})
+    assert delete.status_code == 302 and Reconciliation.objects.count() == 1
+
+
+def test_import_view_is_for_admins_only(client, desk):
+    client.force_login(desk.owner)
+    assert client.get(reverse("admin:portfolio_reconciliation_import")).status_code in (302, 403)
