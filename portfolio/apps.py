@@ -9,4 +9,5 @@ class PortfolioConfig(AppConfig):
     def ready(self):
         # Celery's autodiscovery imports ``portfolio.tasks``; the analytics and tax parts have their own.
         from .analytics import tasks as analytics_tasks  # noqa: F401
+        from .desk import tasks as desk_tasks  # noqa: F401
         from .tax import tasks as tax_tasks  # noqa: F401

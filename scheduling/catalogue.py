@@ -168,6 +168,17 @@ JOBS = (
         catch_up=CatchUp.ONCE,
     ),
     Job(
+        key="AVALIAR_ALERTAS",
+        task="portfolio.evaluate_alerts",
+        label=_("Avaliar alertas dos investidores"),
+        description=_(
+            "Avalia todos os alertas ativos (preço, variação, dividend yield, alocação e DARF a vencer) e "
+            "envia as notificações; os de preço também são avaliados a cada atualização de cotações."
+        ),
+        cron="0 8 * * *",
+        catch_up=CatchUp.ONCE,
+    ),
+    Job(
         key="SNAPSHOT_MENSAL",
         task="portfolio.month_end_snapshot",
         label=_("Fotografia mensal do patrimônio"),

@@ -27,6 +27,7 @@ from .custody import (
 )
 from .dividends import credit_due_dividends, dividend_create, dividend_delete, dividend_update, recompute_receipts
 from .events import event_create, event_delete, event_update
+from .market import quotes_changed
 from .positions import rebuild, replay
 from .transactions import (
     TradeInput,
@@ -67,6 +68,7 @@ __all__ = [
     "pending_fraction",
     "portfolio_delete",
     "portfolio_save",
+    "quotes_changed",
     "rebuild",
     "recompute_receipts",
     "replay",

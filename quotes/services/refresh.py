@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portfolio.services import quotes_changed
+
 from .. import cache as quote_cache
 from .. import markets, shared_state
 from ..chain import Chain
@@ -182,8 +184,10 @@ def _store_quotes(accepted, *, now):
 
 def after_store(payloads, now):
     quote_cache.store(payloads, now=now)
-    event = {"event_id": event_id(now), "asset_ids": [p["asset_id"] for p in payloads]}
+    asset_ids = [p["asset_id"] for p in payloads]
+    event = {"event_id": event_id(now), "asset_ids": asset_ids}
     shared_state.publish(UPDATES_CHANNEL, json.dumps(event))
+    quotes_changed(asset_ids=asset_ids)  # portfolio queues the evaluation of the alerts watching them
 
 
 def event_id(moment) -> int:
