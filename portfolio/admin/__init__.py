@@ -5,7 +5,7 @@ belong to this app too and are registered from here.
 """
 
 from ..analytics.admin import PatrimonySnapshotAdmin, PortfolioEvolutionAdmin
-from ..desk.admin import ReconciliationAdmin, ReconciliationLineAdmin
+from ..desk.admin import AlertAdmin, NotificationAdmin, ReconciliationAdmin, ReconciliationLineAdmin
 from ..tax.admin import MonthlyAssessmentAdmin, TaxOpeningBalanceAdmin, TaxRuleAdmin
 from .cash import CashMovementAdmin
 from .catalogue import AssetAdmin, BrokerAdmin, PortfolioAdmin
@@ -16,6 +16,7 @@ from .positions import PositionAdmin
 from .transactions import TransactionAdmin
 
 __all__ = [
+    "AlertAdmin",
     "AssetAdmin",
     "BrokerAdmin",
     "CashMovementAdmin",
@@ -25,6 +26,7 @@ __all__ = [
     "DividendReceiptAdmin",
     "FractionSaleAdmin",
     "MonthlyAssessmentAdmin",
+    "NotificationAdmin",
     "OpeningPositionAdmin",
     "PatrimonySnapshotAdmin",
     "PortfolioAdmin",

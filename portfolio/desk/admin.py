@@ -2,6 +2,8 @@
 the asset's ledger), brokerage notes (import with preview), alerts and notifications, and the income
 calendar chart. Every write goes through ``portfolio.desk.services``."""
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -9,14 +11,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from ..admin.base import DerivedAdmin, attach_errors, request_meta
+from exitus.queueing import QueueUnavailable, publish_named
+
+from ..admin.base import DerivedAdmin, ServiceAdmin, attach_errors, request_meta
 from ..models import Portfolio
 from . import services
 from .choices import LineStatus, ReconciliationKind
-from .models import Reconciliation, ReconciliationLine
+from .models import Alert, Notification, Reconciliation, ReconciliationLine
 
 BADGE = '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px;white-space:nowrap">{}</span>'
 LINE_COLOURS = {
@@ -236,3 +241,123 @@ class ReconciliationLineAdmin(DerivedAdmin):
     @admin.display(description=_("ver"))
     def links(self, line):
         return ledger_links(line)
+
+
+# --- alerts and notifications ----------------------------------------------------------------
+
+
+class AlertForm(forms.ModelForm):
+    investor = forms.ModelChoiceField(
+        queryset=get_user_model().objects.order_by("username"), required=False, label=_("investidor")
+    )
+
+    class Meta:
+        model = Alert
+        fields = ("kind", "asset", "portfolio", "threshold", "note", "active", "notify_email", "snoozed_until")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not cleaned.get("investor") and not cleaned.get("portfolio"):
+            self.add_error("investor", _("Escolha o investidor dono do alerta."))
+        return cleaned
+
+
+@admin.register(Alert)
+class AlertAdmin(ServiceAdmin):
+    form = AlertForm
+    list_display = (
+        "owner",
+        "kind",
+        "target",
+        "threshold",
+        "state_badge",
+        "active",
+        "snoozed_until",
+        "fire_count",
+        "last_fired_at",
+    )
+    list_filter = ("kind", "active", "triggered", "notify_email")
+    search_fields = ("owner__username", "asset__ticker", "portfolio__name", "note")
+    list_select_related = ("owner", "asset", "portfolio")
+    autocomplete_fields = ("asset", "portfolio")
+    readonly_fields = ("owner", "triggered", "trigger_key", "last_value", "last_fired_at", "fire_count")
+    actions = ("snooze_day", "unsnooze", "evaluate_now")
+
+    def get_fields(self, request, obj=None):
+        fields = ["kind", "asset", "portfolio", "threshold", "note", "active", "notify_email", "snoozed_until"]
+        return (["investor"] if obj is None else []) + fields + (list(self.readonly_fields) if obj else [])
+
+    def service_save(self, request, original, data, change):
+        investor = data.get("investor")
+        data = {k: v for k, v in data.items() if k != "investor"}
+        if change:
+            return services.alert_update(alert=original, **data, actor=request.user, meta=request_meta(request))
+        owner = data["portfolio"].owner if data.get("portfolio") else investor
+        return services.alert_create(owner=owner, **data, actor=request.user, meta=request_meta(request))
+
+    def service_delete(self, request, obj):
+        services.alert_delete(alert=obj, actor=request.user, meta=request_meta(request))
+
+    @admin.display(description=_("ativo / carteira"))
+    def target(self, alert):
+        return alert.asset or alert.portfolio or "—"
+
+    @admin.display(description=_("situação"), ordering="triggered")
+    def state_badge(self, alert):
+        if alert.snoozed_until and alert.snoozed_until > timezone.now():
+            return badge("#667085", _("adiado"))
+        if not alert.active:
+            return badge("#98a2b3", _("inativo"))
+        return badge("#b42318", _("disparado")) if alert.triggered else badge("#067647", _("armado"))
+
+    @admin.action(description=_("Adiar por 24 horas"))
+    def snooze_day(self, request, queryset):
+        until = timezone.now() + timedelta(hours=24)
+        for alert in queryset:
+            services.alert_snooze(alert=alert, until=until, actor=request.user, meta=request_meta(request))
+        self.message_user(request, _("%(n)d alerta(s) adiado(s).") % {"n": queryset.count()}, messages.SUCCESS)
+
+    @admin.action(description=_("Reativar (fim do adiamento)"))
+    def unsnooze(self, request, queryset):
+        for alert in queryset:
+            services.alert_unsnooze(alert=alert, actor=request.user, meta=request_meta(request))
+        self.message_user(request, _("%(n)d alerta(s) reativado(s).") % {"n": queryset.count()}, messages.SUCCESS)
+
+    @admin.action(description=_("Avaliar agora (enfileira)"))
+    def evaluate_now(self, request, queryset):
+        if publish_named("portfolio.evaluate_alerts"):
+            self.message_user(request, _("Avaliação de todos os alertas enfileirada."), messages.SUCCESS)
+        else:
+            self.message_user(request, QueueUnavailable.default_detail, messages.ERROR)
+
+
+@admin.register(Notification)
+class NotificationAdmin(DerivedAdmin):
+    list_display = ("created_at", "owner", "title", "kind", "read_at", "email_badge", "emailed_at")
+    list_filter = ("kind", "email_status", ("read_at", admin.EmptyFieldListFilter))
+    search_fields = ("owner__username", "title", "message")
+    list_select_related = ("owner",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "owner",
+        "alert",
+        "kind",
+        "key",
+        "title",
+        "message",
+        "data",
+        "read_at",
+        "email_status",
+        "emailed_at",
+    )
+    actions = ("resend",)
+
+    @admin.display(description=_("e-mail"), ordering="email_status")
+    def email_badge(self, notification):
+        colours = {"pendente": "#b54708", "enviado": "#067647", "falhou": "#b42318", "nao_enviar": "#98a2b3"}
+        return badge(colours[notification.email_status], notification.get_email_status_display())
+
+    @admin.action(description=_("Reenviar e-mails que falharam"))
+    def resend(self, request, queryset):
+        count = services.notifications_resend(ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("%(n)d e-mail(s) de volta à fila.") % {"n": count}, messages.SUCCESS)

@@ -9,15 +9,17 @@ from rest_framework import serializers
 from exitus.api.fields import DateTimeField
 
 from ...api.serializers import (
+    AllOptionalMixin,
     AssetSummarySerializer,
     BrokerSummarySerializer,
     PortfolioSummarySerializer,
     VisiblePortfolioField,
     money,
+    price,
 )
-from ...models import Broker
-from ..choices import ReconciliationKind
-from ..models import Reconciliation, ReconciliationLine
+from ...models import Asset, Broker
+from ..choices import AlertKind, ReconciliationKind
+from ..models import Alert, Notification, Reconciliation, ReconciliationLine
 
 # --- reconciliation ---------------------------------------------------------------------------
 
@@ -128,3 +130,100 @@ class CashReconciliationSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     portfolio = VisiblePortfolioField(required=False, allow_null=True, default=None)
     balances = CashBalanceSerializer(many=True, allow_empty=False, max_length=500)
+
+
+# --- alerts and notifications ------------------------------------------------------------------
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    asset = AssetSummarySerializer(read_only=True, allow_null=True)
+    portfolio = PortfolioSummarySerializer(read_only=True, allow_null=True)
+    snoozed_until = DateTimeField(read_only=True, allow_null=True)
+    last_fired_at = DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "owner",
+            "kind",
+            "asset",
+            "portfolio",
+            "threshold",
+            "note",
+            "active",
+            "notify_email",
+            "snoozed_until",
+            "triggered",
+            "last_value",
+            "last_fired_at",
+            "fire_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AlertWriteSerializer(serializers.Serializer):
+    """``threshold``: a price (price alerts, in the asset's currency), a percentage (day change,
+    dividend yield), percentage points (allocation drift) or days (DARF due)."""
+
+    kind = serializers.ChoiceField(choices=AlertKind.choices)
+    asset = serializers.PrimaryKeyRelatedField(
+        queryset=Asset.objects.all(), required=False, allow_null=True, default=None
+    )
+    portfolio = VisiblePortfolioField(required=False, allow_null=True, default=None)
+    threshold = price(min_value=Decimal(0), max_value=Decimal(10) ** 12)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    active = serializers.BooleanField(required=False, default=True)
+    notify_email = serializers.BooleanField(required=False, default=True)
+
+
+class AlertUpdateSerializer(AllOptionalMixin, AlertWriteSerializer):
+    """Every field optional (PUT included): send only what changes."""
+
+
+class SnoozeSerializer(serializers.Serializer):
+    until = DateTimeField(required=False, allow_null=True, default=None, input_formats=["iso-8601"])
+    hours = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=24 * 366)
+
+    def validate(self, attrs):
+        if (attrs.get("until") is None) == (attrs.get("hours") is None):
+            raise serializers.ValidationError({"until": [_("Informe until ou hours (um dos dois).")]})
+        return attrs
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    alert = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    created_at = DateTimeField(read_only=True)
+    read_at = DateTimeField(read_only=True, allow_null=True)
+    emailed_at = DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "owner",
+            "alert",
+            "kind",
+            "title",
+            "message",
+            "data",
+            "created_at",
+            "read_at",
+            "email_status",
+            "emailed_at",
+        ]
+        read_only_fields = fields
+
+
+class ReadAllSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, max_length=1000
+    )
+
+
+class CountSerializer(serializers.Serializer):
+    updated = serializers.IntegerField()

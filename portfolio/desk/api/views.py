@@ -1,8 +1,11 @@
 """Desk API: thin views over ``portfolio.desk.services`` and ``selectors``; scoping by ``OwnedViewSet``."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -12,11 +15,12 @@ from rest_framework.response import Response
 from ...api.base import OwnedViewSet, requested_owner_id
 from .. import services
 from ..choices import LikelyCause, LineStatus, ReconciliationKind
-from ..filters import ReconciliationFilter, ReconciliationLineFilter
-from ..models import Reconciliation
+from ..filters import AlertFilter, NotificationFilter, ReconciliationFilter, ReconciliationLineFilter
+from ..models import Alert, Notification, Reconciliation
 from . import serializers as s
 
 READ = (mixins.ListModelMixin, mixins.RetrieveModelMixin)
+CRUD = (*READ, mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin)
 
 
 def owner_param():
@@ -138,3 +142,97 @@ class ReconciliationViewSet(*READ, mixins.DestroyModelMixin, OwnedViewSet):
         queryset = found.qs.order_by("status", "institution", "ticker", "id")
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.ReconciliationLineSerializer(page, many=True).data)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=s.AlertWriteSerializer, responses={201: s.AlertSerializer}, parameters=[owner_param()]
+    ),
+    update=extend_schema(request=s.AlertUpdateSerializer, responses=s.AlertSerializer),
+    partial_update=extend_schema(request=s.AlertUpdateSerializer, responses=s.AlertSerializer),
+)
+class AlertViewSet(*CRUD, OwnedViewSet):
+    """The user's alerts. Each fires once per crossing (in-app notification and e-mail) and re-arms
+    when its condition clears; ``snooze``/``unsnooze`` quiet one for a while."""
+
+    serializer_class = s.AlertSerializer
+    filterset_class = AlertFilter
+    ordering_fields = ["created_at", "kind", "last_fired_at"]
+    ordering = ["kind", "id"]
+
+    def base_queryset(self):
+        return Alert.objects.select_related("asset", "portfolio")
+
+    def create(self, request, *args, **kwargs):
+        serializer = s.AlertWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        alert = services.alert_create(
+            owner=acting_owner(request, data.get("portfolio")), **data, actor=request.user, meta=self.meta()
+        )
+        return Response(s.AlertSerializer(alert).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        alert = self.get_object()
+        serializer = s.AlertUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        alert = services.alert_update(alert=alert, **serializer.validated_data, actor=request.user, meta=self.meta())
+        return Response(s.AlertSerializer(alert).data)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        services.alert_delete(alert=instance, actor=self.request.user, meta=self.meta())
+
+    @extend_schema(request=s.SnoozeSerializer, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def snooze(self, request, pk=None):
+        """Quiet the alert until ``until`` (or for ``hours``): it is not evaluated meanwhile."""
+        alert = self.get_object()
+        serializer = s.SnoozeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        until = serializer.validated_data["until"] or timezone.now() + timedelta(
+            hours=serializer.validated_data["hours"]
+        )
+        alert = services.alert_snooze(alert=alert, until=until, actor=request.user, meta=self.meta())
+        return Response(s.AlertSerializer(alert).data)
+
+    @extend_schema(request=None, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def unsnooze(self, request, pk=None):
+        alert = services.alert_unsnooze(alert=self.get_object(), actor=request.user, meta=self.meta())
+        return Response(s.AlertSerializer(alert).data)
+
+
+class NotificationViewSet(*READ, mixins.DestroyModelMixin, OwnedViewSet):
+    """In-app notifications (newest first; ``unread=true`` for the unread ones). ``{id}/read/`` marks one,
+    ``read-all/`` marks all (or the ``ids`` given)."""
+
+    serializer_class = s.NotificationSerializer
+    filterset_class = NotificationFilter
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at", "-id"]
+
+    def base_queryset(self):
+        return Notification.objects.all()
+
+    def perform_destroy(self, instance):
+        services.notification_delete(notification=instance)
+
+    @extend_schema(request=None, responses=s.NotificationSerializer)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        services.notifications_mark_read(owner_id=notification.owner_id, ids=[notification.pk])
+        notification.refresh_from_db()
+        return Response(s.NotificationSerializer(notification).data)
+
+    @extend_schema(request=s.ReadAllSerializer, responses=s.CountSerializer, parameters=[owner_param()])
+    @action(detail=False, methods=["post"], url_path="read-all", filterset_class=None, pagination_class=None)
+    def read_all(self, request):
+        serializer = s.ReadAllSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        owner = acting_owner(request)
+        updated = services.notifications_mark_read(owner_id=owner.pk, ids=serializer.validated_data.get("ids"))
+        return Response({"updated": updated})

@@ -74,3 +74,54 @@ def test_reconciliation_import_view(admin_client, desk):
 def test_import_view_is_for_admins_only(client, desk):
     client.force_login(desk.owner)
     assert client.get(reverse("admin:portfolio_reconciliation_import")).status_code in (302, 403)
+
+
+def test_alert_admin_add_change_and_actions(admin_client, desk):
+    from unittest import mock
+
+    from portfolio.desk.models import Alert, Notification
+    from portfolio.tests.desk.test_alerts import NOW, quote
+
+    add = reverse("admin:portfolio_alert_add")
+    assert admin_client.get(add).status_code == 200
+    refused = admin_client.post(add, {"kind": "preco_acima", "threshold": "10", "active": "on"})
+    assert refused.status_code == 200 and not Alert.objects.exists()
+    petr = desk.assets["PETR4"]
+    created = admin_client.post(
+        add,
+        {"investor": desk.owner.pk, "kind": "preco_acima", "asset": petr.pk, "threshold": "10", "active": "on"},
+    )
+    assert created.status_code == 302, created.content
+    alert = Alert.objects.get()
+    assert alert.owner == desk.owner
+    change = reverse("admin:portfolio_alert_change", args=[alert.pk])
+    assert admin_client.get(change).status_code == 200
+    admin_client.post(change, {"kind": "preco_acima", "asset": petr.pk, "threshold": "12", "active": "on"})
+    alert.refresh_from_db()
+    assert alert.threshold == 12
+    changelist = reverse("admin:portfolio_alert_changelist")
+    admin_client.post(changelist, {"action": "snooze_day", "_selected_action": [alert.pk]})
+    alert.refresh_from_db()
+    assert alert.snoozed_until is not None
+    assert "adiado" in admin_client.get(changelist).content.decode()
+    admin_client.post(changelist, {"action": "unsnooze", "_selected_action": [alert.pk]})
+    with mock.patch("portfolio.desk.admin.publish_named", return_value=False):
+        response = admin_client.post(
+            changelist, {"action": "evaluate_now", "_selected_action": [alert.pk]}, follow=True
+        )
+    assert "indisponível" in response.content.decode()
+    quote(petr, "20")
+    from portfolio.desk import services
+
+    services.evaluate_alerts(now=NOW)
+    assert "disparado" in admin_client.get(changelist).content.decode()
+    notes = reverse("admin:portfolio_notification_changelist")
+    assert admin_client.get(notes).status_code == 200
+    note = Notification.objects.get()
+    Notification.objects.filter(pk=note.pk).update(email_status="falhou")
+    admin_client.post(notes, {"action": "resend", "_selected_action": [note.pk]})
+    note.refresh_from_db()
+    assert note.email_status == "pendente"
+    assert admin_client.get(reverse("admin:portfolio_notification_change", args=[note.pk])).status_code == 200
+    admin_client.post(reverse("admin:portfolio_alert_delete", args=[alert.pk]), {"post": "yes"})
+    assert not Alert.objects.exists()
