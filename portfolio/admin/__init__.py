@@ -5,7 +5,13 @@ belong to this app too and are registered from here.
 """
 
 from ..analytics.admin import PatrimonySnapshotAdmin, PortfolioEvolutionAdmin
-from ..desk.admin import AlertAdmin, NotificationAdmin, ReconciliationAdmin, ReconciliationLineAdmin
+from ..desk.admin import (
+    AlertAdmin,
+    IncomeCalendarAdmin,
+    NotificationAdmin,
+    ReconciliationAdmin,
+    ReconciliationLineAdmin,
+)
 from ..tax.admin import MonthlyAssessmentAdmin, TaxOpeningBalanceAdmin, TaxRuleAdmin
 from .cash import CashMovementAdmin
 from .catalogue import AssetAdmin, BrokerAdmin, PortfolioAdmin
@@ -25,6 +31,7 @@ __all__ = [
     "DividendAdmin",
     "DividendReceiptAdmin",
     "FractionSaleAdmin",
+    "IncomeCalendarAdmin",
     "MonthlyAssessmentAdmin",
     "NotificationAdmin",
     "OpeningPositionAdmin",

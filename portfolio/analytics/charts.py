@@ -105,3 +105,70 @@ def bar_chart(items: dict, *, width=420, bar=22) -> str:
         width + 40,
         mark_safe("".join(str(r) for r in rows)),  # noqa: S308
     )
+
+
+def column_chart(labels, series: dict, *, width=860, height=260, pad=48, colours=None) -> str:
+    """Stacked columns: one per label, each series (``{name: [values]}``) a segment; a legend on top."""
+    totals = [sum(max(vs[i] or 0.0, 0.0) for vs in series.values()) for i in range(len(labels))]
+    top = max(totals, default=0.0)
+    if not labels or top <= 0:
+        return mark_safe('<p class="help">Sem valores no período.</p>')
+    colours = colours or PALETTE
+    slot = (width - 2 * pad) / len(labels)
+    column = slot * 0.6
+    scale = (height - 2 * pad) / top
+    parts = []
+    for i, label in enumerate(labels):
+        x, base = pad + i * slot + (slot - column) / 2, height - pad
+        for n, (name, values) in enumerate(series.items()):
+            value = max(values[i] or 0.0, 0.0)
+            if value <= 0:
+                continue
+            size = value * scale
+            base -= size
+            parts.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}: R$ {}</title></rect>',
+                    f"{x:.1f}",
+                    f"{base:.1f}",
+                    f"{column:.1f}",
+                    f"{size:.1f}",
+                    colours[n % len(colours)],
+                    label,
+                    name,
+                    _fmt(value),
+                )
+            )
+        if totals[i] > 0:
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" font-size="10" fill="#475467" text-anchor="middle">{}</text>',
+                    f"{x + column / 2:.1f}",
+                    f"{base - 4:.1f}",
+                    _fmt(totals[i]),
+                )
+            )
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" font-size="11" fill="#475467" text-anchor="middle">{}</text>',
+                f"{x + column / 2:.1f}",
+                height - pad + 16,
+                label,
+            )
+        )
+    for n, name in enumerate(series):
+        parts.append(
+            format_html(
+                '<rect x="{}" y="8" width="12" height="12" fill="{}"/><text x="{}" y="18" font-size="12">{}</text>',
+                pad + n * 190,
+                colours[n % len(colours)],
+                pad + n * 190 + 16,
+                name,
+            )
+        )
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="100%" role="img">{}</svg>',
+        width,
+        height,
+        mark_safe("".join(str(p) for p in parts)),  # noqa: S308
+    )

@@ -18,10 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from exitus.queueing import QueueUnavailable, publish_named
 
 from ..admin.base import DerivedAdmin, ServiceAdmin, attach_errors, request_meta
+from ..analytics import charts
 from ..models import Portfolio
-from . import services
+from . import selectors, services
 from .choices import LineStatus, ReconciliationKind
-from .models import Alert, Notification, Reconciliation, ReconciliationLine
+from .models import Alert, IncomeCalendar, Notification, Reconciliation, ReconciliationLine
 
 BADGE = '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px;white-space:nowrap">{}</span>'
 LINE_COLOURS = {
@@ -361,3 +362,67 @@ class NotificationAdmin(DerivedAdmin):
     def resend(self, request, queryset):
         count = services.notifications_resend(ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, _("%(n)d e-mail(s) de volta à fila.") % {"n": count}, messages.SUCCESS)
+
+
+# --- income calendar ----------------------------------------------------------------------------
+
+
+@admin.register(IncomeCalendar)
+class IncomeCalendarAdmin(admin.ModelAdmin):
+    """The list of portfolios; opening one shows its proventos: the next 12 months (confirmed and
+    projected) and the last 12 (paid and pending), per month, with the events and what lacks an FX rate."""
+
+    list_display = ("name", "owner", "calendar_link")
+    search_fields = ("name", "owner__username")
+    list_select_related = ("owner",)
+
+    @admin.display(description=_("calendário"))
+    def calendar_link(self, obj):
+        url = reverse("admin:portfolio_incomecalendar_change", args=[obj.pk])
+        everything = url + "?todas=1"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>', url, _("esta carteira"), everything, _("todas do dono")
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        portfolio = self.get_object(request, object_id)
+        if portfolio is None or not self.has_view_permission(request, portfolio):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        everything = request.GET.get("todas") == "1"
+        data = selectors.income_calendar(owner_id=portfolio.owner_id, portfolio_id=None if everything else portfolio.pk)
+        upcoming, past = data["upcoming"]["months"], data["past"]["months"]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": portfolio,
+            "everything": everything,
+            "title": _("Proventos de %(name)s")
+            % {"name": _("todas as carteiras de %(o)s") % {"o": portfolio.owner} if everything else portfolio.name},
+            "data": data,
+            "upcoming_chart": charts.column_chart(
+                [f"{row['month'][5:]}/{row['month'][2:4]}" for row in upcoming],
+                {
+                    str(_("Confirmado (data com passou)")): [float(row["confirmed_brl"]) for row in upcoming],
+                    str(_("Previsto (posição atual)")): [float(row["projected_brl"]) for row in upcoming],
+                },
+                colours=["#067647", "#84caff"],
+            ),
+            "past_chart": charts.column_chart(
+                [f"{row['month'][5:]}/{row['month'][2:4]}" for row in past],
+                {
+                    str(_("Pago")): [float(row["paid_brl"]) for row in past],
+                    str(_("Esperado e não creditado")): [float(row["pending_brl"]) for row in past],
+                },
+                colours=["#1f6feb", "#d97706"],
+            ),
+        }
+        return TemplateResponse(request, "admin/portfolio/incomecalendar/calendar.html", context)

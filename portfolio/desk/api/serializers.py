@@ -227,3 +227,103 @@ class ReadAllSerializer(serializers.Serializer):
 
 class CountSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
+
+
+# --- income calendar -------------------------------------------------------------------------
+
+
+class IncomeMonthSerializer(serializers.Serializer):
+    month = serializers.CharField()
+    gross_brl = serializers.CharField()
+    tax_brl = serializers.CharField()
+    net_brl = serializers.CharField()
+    confirmed_brl = serializers.CharField()
+    projected_brl = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class IncomePastMonthSerializer(serializers.Serializer):
+    month = serializers.CharField()
+    expected_brl = serializers.CharField()
+    paid_brl = serializers.CharField()
+    pending_brl = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class IncomeEventSerializer(serializers.Serializer):
+    receipt_id = serializers.IntegerField()
+    dividend_id = serializers.IntegerField()
+    asset_id = serializers.IntegerField()
+    ticker = serializers.CharField()
+    kind = serializers.CharField()
+    data_com = serializers.DateField()
+    payment_date = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=["confirmado", "previsto"])
+    portfolio_id = serializers.IntegerField()
+    portfolio = serializers.CharField()
+    broker = serializers.CharField()
+    quantity = serializers.CharField()
+    value_per_share = serializers.CharField()
+    currency = serializers.CharField()
+    gross = serializers.CharField()
+    tax = serializers.CharField()
+    tax_rate = serializers.CharField()
+    tax_rate_source = serializers.CharField(allow_blank=True)
+    net = serializers.CharField()
+    fx_rate = serializers.CharField(allow_null=True)
+    fx_estimated = serializers.BooleanField()
+    net_brl = serializers.CharField(allow_null=True)
+
+
+class IncomeByAssetSerializer(serializers.Serializer):
+    asset_id = serializers.IntegerField()
+    ticker = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    net_brl = serializers.CharField()
+    months = serializers.DictField(child=serializers.CharField())
+
+
+class IncomeByPortfolioSerializer(serializers.Serializer):
+    portfolio_id = serializers.IntegerField()
+    name = serializers.CharField()
+    net_brl = serializers.CharField()
+    months = serializers.DictField(child=serializers.CharField())
+
+
+class IncomeUpcomingSerializer(serializers.Serializer):
+    since = serializers.DateField()
+    until = serializers.DateField()
+    months = IncomeMonthSerializer(many=True)
+    total_net_brl = serializers.CharField()
+    confirmed_brl = serializers.CharField()
+    projected_brl = serializers.CharField()
+    by_asset = IncomeByAssetSerializer(many=True)
+    by_portfolio = IncomeByPortfolioSerializer(many=True)
+    events = IncomeEventSerializer(many=True)
+    undated = IncomeEventSerializer(many=True)
+
+
+class IncomePastSerializer(serializers.Serializer):
+    since = serializers.DateField()
+    until = serializers.DateField()
+    months = IncomePastMonthSerializer(many=True)
+    expected_brl = serializers.CharField()
+    paid_brl = serializers.CharField()
+
+
+class MissingFxSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    ticker = serializers.CharField()
+    payment_date = serializers.DateField(allow_null=True)
+    net = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class IncomeCalendarSerializer(serializers.Serializer):
+    owner = serializers.IntegerField()
+    portfolio = serializers.IntegerField(allow_null=True)
+    today = serializers.DateField()
+    currency = serializers.CharField()
+    upcoming = IncomeUpcomingSerializer()
+    past = IncomePastSerializer()
+    missing_fx = MissingFxSerializer(many=True)

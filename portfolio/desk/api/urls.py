@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -8,4 +9,7 @@ router.register("alerts", views.AlertViewSet, basename="alert")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 router.register("reconciliations", views.ReconciliationViewSet, basename="reconciliation")
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    path("income/calendar/", views.IncomeCalendarView.as_view(), name="income-calendar"),
+    *router.urls,
+]

@@ -8,12 +8,17 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from ...api.base import OwnedViewSet, requested_owner_id
-from .. import services
+from exitus.api.params import id_param
+
+from ...api.base import OwnedViewSet, owner_for, requested_owner_id
+from ...filters import visible_portfolios
+from .. import selectors, services
 from ..choices import LikelyCause, LineStatus, ReconciliationKind
 from ..filters import AlertFilter, NotificationFilter, ReconciliationFilter, ReconciliationLineFilter
 from ..models import Alert, Notification, Reconciliation
@@ -236,3 +241,29 @@ class NotificationViewSet(*READ, mixins.DestroyModelMixin, OwnedViewSet):
         owner = acting_owner(request)
         updated = services.notifications_mark_read(owner_id=owner.pk, ids=serializer.validated_data.get("ids"))
         return Response({"updated": updated})
+
+
+class IncomeCalendarView(APIView):
+    """Proventos to receive per month for the next 12 months (per asset and per portfolio), and paid vs
+    expected in the last 12 months; net of withholding (JCP at the dated table's rate), in BRL (foreign
+    receipts without a known FX rate are listed in ``missing_fx``, never converted at 1.0)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={200: s.IncomeCalendarSerializer, 404: None},
+        parameters=[
+            OpenApiParameter("portfolio", int, description=_("Uma carteira (padrão: todas)."), required=False),
+            owner_param(),
+        ],
+    )
+    def get(self, request):
+        owner_id = owner_for(request)
+        portfolio_id = id_param(request, "portfolio")
+        if portfolio_id is not None:
+            portfolio = visible_portfolios(request).filter(pk=portfolio_id).first()
+            if portfolio is None:
+                raise NotFound(_("Carteira não encontrada."))
+            owner_id = portfolio.owner_id
+        data = selectors.income_calendar(owner_id=owner_id, portfolio_id=portfolio_id)
+        return Response(s.IncomeCalendarSerializer(data).data)
