@@ -12,6 +12,7 @@ from .alerts import (
     notifications_resend,
     send_alert_emails,
 )
+from .notes import NotesReport, brokerage_note_delete, notes_import
 from .reconciliation import (
     reconcile_cash,
     reconcile_cash_file,
@@ -20,12 +21,15 @@ from .reconciliation import (
 )
 
 __all__ = [
+    "NotesReport",
     "alert_create",
     "alert_delete",
     "alert_snooze",
     "alert_unsnooze",
     "alert_update",
+    "brokerage_note_delete",
     "evaluate_alerts",
+    "notes_import",
     "notification_delete",
     "notifications_mark_read",
     "notifications_resend",
