@@ -7,6 +7,7 @@ belong to this app too and are registered from here.
 from ..analytics.admin import PatrimonySnapshotAdmin, PortfolioEvolutionAdmin
 from ..desk.admin import (
     AlertAdmin,
+    BrokerageNoteAdmin,
     IncomeCalendarAdmin,
     NotificationAdmin,
     ReconciliationAdmin,
@@ -25,6 +26,7 @@ __all__ = [
     "AlertAdmin",
     "AssetAdmin",
     "BrokerAdmin",
+    "BrokerageNoteAdmin",
     "CashMovementAdmin",
     "CorporateEventAdmin",
     "CustodyTransferAdmin",

@@ -7,11 +7,15 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -19,10 +23,18 @@ from exitus.queueing import QueueUnavailable, publish_named
 
 from ..admin.base import DerivedAdmin, ServiceAdmin, attach_errors, request_meta
 from ..analytics import charts
-from ..models import Portfolio
+from ..models import Broker, Portfolio
 from . import selectors, services
 from .choices import LineStatus, ReconciliationKind
-from .models import Alert, IncomeCalendar, Notification, Reconciliation, ReconciliationLine
+from .models import (
+    Alert,
+    BrokerageNote,
+    BrokerageNoteTrade,
+    IncomeCalendar,
+    Notification,
+    Reconciliation,
+    ReconciliationLine,
+)
 
 BADGE = '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px;white-space:nowrap">{}</span>'
 LINE_COLOURS = {
@@ -426,3 +438,169 @@ class IncomeCalendarAdmin(admin.ModelAdmin):
             ),
         }
         return TemplateResponse(request, "admin/portfolio/incomecalendar/calendar.html", context)
+
+
+# --- brokerage notes ----------------------------------------------------------------------------
+
+NOTES_SALT = "portfolio.admin.notes"
+
+
+class NoteTradeInline(admin.TabularInline):
+    model = BrokerageNoteTrade
+    extra = 0
+    can_delete = False
+    fields = (
+        "line",
+        "transaction",
+        "action",
+        "brokerage_fee",
+        "settlement_fee",
+        "emoluments",
+        "other_costs",
+        "withheld_tax",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BrokerageNote)
+class BrokerageNoteAdmin(admin.ModelAdmin):
+    list_display = (
+        "trade_date",
+        "number",
+        "owner",
+        "portfolio",
+        "broker",
+        "purchases_value",
+        "sales_value",
+        "fees",
+        "net_amount",
+        "pages",
+    )
+    list_filter = ("broker", "trade_date")
+    search_fields = ("number", "owner__username", "portfolio__name", "file_name")
+    list_select_related = ("owner", "portfolio", "broker")
+    date_hierarchy = "trade_date"
+    inlines = (NoteTradeInline,)
+    change_list_template = "admin/portfolio/brokeragenote/change_list.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in BrokerageNote._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.brokerage_note_delete(note=obj, actor=request.user, meta=request_meta(request))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    @admin.display(description=_("custos"))
+    def fees(self, note):
+        return note.total_fees
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="portfolio_brokeragenote_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not request.user.is_admin_role:
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Importar notas de corretagem"),
+        }
+        if request.method == "POST" and request.POST.get("token"):
+            return self._confirm(request)
+        form = NotesForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            content = data["file"].read()
+            try:
+                report = services.notes_import(
+                    content=content,
+                    file_name=data["file"].name,
+                    portfolio=data["portfolio"],
+                    broker=data["broker"],
+                    password=data["password"],
+                    dry_run=True,
+                )
+            except ValidationError as exc:
+                attach_errors(form, exc)
+            else:
+                stored = default_storage.save(f"portfolio/notes/{get_random_string(16)}.pdf", ContentFile(content))
+                token = signing.dumps(
+                    {
+                        "path": stored,
+                        "name": data["file"].name,
+                        "portfolio": data["portfolio"].pk,
+                        "broker": data["broker"].pk if data["broker"] else None,
+                        "password": data["password"],
+                    },
+                    salt=NOTES_SALT,
+                )
+                context.update(report=report.as_dict(), token=token)
+        context["form"] = form
+        return TemplateResponse(request, "admin/portfolio/brokeragenote/import.html", context)
+
+    def _confirm(self, request):
+        try:
+            job = signing.loads(request.POST["token"], salt=NOTES_SALT, max_age=3600)
+        except signing.BadSignature:
+            self.message_user(request, _("Pré-visualização expirada: envie o arquivo de novo."), messages.ERROR)
+            return redirect("admin:portfolio_brokeragenote_import")
+        with default_storage.open(job["path"], "rb") as handle:
+            content = handle.read()
+        try:
+            report = services.notes_import(
+                content=content,
+                file_name=job["name"],
+                portfolio=Portfolio.objects.get(pk=job["portfolio"]),
+                broker=Broker.objects.filter(pk=job["broker"]).first() if job["broker"] else None,
+                password=job["password"],
+                dry_run=False,
+                actor=request.user,
+                meta=request_meta(request),
+            )
+        finally:
+            default_storage.delete(job["path"])
+        summary = report.summary()
+        level = messages.WARNING if summary["error"] else messages.SUCCESS
+        self.message_user(
+            request,
+            _(
+                "%(new)d nota(s) importada(s) (%(c)d operações criadas, %(f)d com taxas preenchidas); "
+                "%(d)d já importada(s); %(e)d com erro."
+            )
+            % {
+                "new": summary["new"],
+                "c": summary["trades_created"],
+                "f": summary["fees_filled"],
+                "d": summary["duplicate"],
+                "e": summary["error"],
+            },
+            level,
+        )
+        return redirect("admin:portfolio_brokeragenote_changelist")
+
+
+class NotesForm(forms.Form):
+    file = forms.FileField(label=_("PDF das notas (padrão SINACOR)"))
+    portfolio = forms.ModelChoiceField(queryset=Portfolio.objects.select_related("owner"), label=_("carteira"))
+    broker = forms.ModelChoiceField(
+        queryset=Broker.objects.all(), required=False, label=_("corretora (se não reconhecida pelo CNPJ/nome)")
+    )
+    password = forms.CharField(required=False, label=_("senha do PDF"), widget=forms.PasswordInput)

@@ -19,7 +19,14 @@ from ...api.serializers import (
 )
 from ...models import Asset, Broker
 from ..choices import AlertKind, ReconciliationKind
-from ..models import Alert, Notification, Reconciliation, ReconciliationLine
+from ..models import (
+    Alert,
+    BrokerageNote,
+    BrokerageNoteTrade,
+    Notification,
+    Reconciliation,
+    ReconciliationLine,
+)
 
 # --- reconciliation ---------------------------------------------------------------------------
 
@@ -327,3 +334,139 @@ class IncomeCalendarSerializer(serializers.Serializer):
     upcoming = IncomeUpcomingSerializer()
     past = IncomePastSerializer()
     missing_fx = MissingFxSerializer(many=True)
+
+
+# --- brokerage notes ----------------------------------------------------------------------------
+
+
+class BrokerageNoteTradeSerializer(serializers.ModelSerializer):
+    transaction = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = BrokerageNoteTrade
+        fields = [
+            "line",
+            "transaction",
+            "action",
+            "brokerage_fee",
+            "settlement_fee",
+            "emoluments",
+            "other_costs",
+            "withheld_tax",
+            "previous",
+        ]
+        read_only_fields = fields
+
+
+class NoteLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    kind = serializers.CharField()
+    market = serializers.CharField()
+    specification = serializers.CharField()
+    obs = serializers.CharField(allow_blank=True)
+    day_trade = serializers.BooleanField()
+    ticker = serializers.CharField()
+    quantity = serializers.CharField()
+    unit_price = serializers.CharField()
+    value = serializers.CharField()
+
+
+class BrokerageNoteSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    portfolio = PortfolioSummarySerializer(read_only=True)
+    broker = BrokerSummarySerializer(read_only=True)
+    lines = NoteLineSerializer(many=True, read_only=True)
+    trades = BrokerageNoteTradeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = BrokerageNote
+        fields = [
+            "id",
+            "owner",
+            "portfolio",
+            "broker",
+            "number",
+            "trade_date",
+            "settlement_date",
+            "file_name",
+            "pages",
+            "sales_value",
+            "purchases_value",
+            "settlement_fee",
+            "registration_fee",
+            "emoluments",
+            "exchange_other",
+            "brokerage_fee",
+            "iss",
+            "other_costs",
+            "withheld_tax",
+            "withheld_tax_day_trade",
+            "net_amount",
+            "lines",
+            "trades",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class NoteImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("PDF com uma ou mais notas de corretagem no padrão SINACOR."))
+    portfolio = VisiblePortfolioField()
+    broker = serializers.PrimaryKeyRelatedField(
+        queryset=Broker.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Corretora das notas cuja corretora não for reconhecida (CNPJ/nome)."),
+    )
+    dry_run = serializers.BooleanField(default=True, help_text=_("Só pré-visualizar (padrão). False importa."))
+    password = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=64, help_text=_("Senha do PDF, se protegido.")
+    )
+
+
+class NoteTradeResultSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    action = serializers.CharField()
+    transaction_id = serializers.IntegerField()
+    kind = serializers.CharField()
+    ticker = serializers.CharField()
+    day_trade = serializers.BooleanField()
+    quantity = serializers.CharField()
+    unit_price = serializers.CharField()
+    value = serializers.CharField()
+    brokerage_fee = serializers.CharField()
+    settlement_fee = serializers.CharField()
+    emoluments = serializers.CharField()
+    other_costs = serializers.CharField()
+    withheld_tax = serializers.CharField()
+
+
+class NoteResultSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    trade_date = serializers.DateField(allow_null=True)
+    broker = serializers.CharField(allow_blank=True)
+    pages = serializers.ListField(child=serializers.IntegerField())
+    status = serializers.ChoiceField(choices=["new", "duplicate", "error"])
+    errors = serializers.ListField(child=serializers.CharField())
+    fees = serializers.DictField(child=serializers.CharField())
+    withheld_tax = serializers.CharField()
+    net_amount = serializers.CharField(allow_null=True)
+    note_id = serializers.IntegerField(allow_null=True)
+    trades = NoteTradeResultSerializer(many=True)
+
+
+class NoteImportSummarySerializer(serializers.Serializer):
+    notes = serializers.IntegerField()
+    new = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    error = serializers.IntegerField()
+    trades_created = serializers.IntegerField()
+    fees_filled = serializers.IntegerField()
+
+
+class NoteImportResultSerializer(serializers.Serializer):
+    file_name = serializers.CharField(allow_blank=True)
+    dry_run = serializers.BooleanField()
+    summary = NoteImportSummarySerializer()
+    notes = NoteResultSerializer(many=True)

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,8 +21,14 @@ from ...api.base import OwnedViewSet, owner_for, requested_owner_id
 from ...filters import visible_portfolios
 from .. import selectors, services
 from ..choices import LikelyCause, LineStatus, ReconciliationKind
-from ..filters import AlertFilter, NotificationFilter, ReconciliationFilter, ReconciliationLineFilter
-from ..models import Alert, Notification, Reconciliation
+from ..filters import (
+    AlertFilter,
+    BrokerageNoteFilter,
+    NotificationFilter,
+    ReconciliationFilter,
+    ReconciliationLineFilter,
+)
+from ..models import Alert, BrokerageNote, Notification, Reconciliation
 from . import serializers as s
 
 READ = (mixins.ListModelMixin, mixins.RetrieveModelMixin)
@@ -267,3 +274,56 @@ class IncomeCalendarView(APIView):
             owner_id = portfolio.owner_id
         data = selectors.income_calendar(owner_id=owner_id, portfolio_id=portfolio_id)
         return Response(s.IncomeCalendarSerializer(data).data)
+
+
+class BrokerageNoteViewSet(*READ, mixins.DestroyModelMixin, OwnedViewSet):
+    """Brokerage notes imported from SINACOR PDFs, with the trades each created or whose fees it filled in.
+    Deleting a note undoes it (its trades are deleted; the fees it filled in are put back)."""
+
+    serializer_class = s.BrokerageNoteSerializer
+    filterset_class = BrokerageNoteFilter
+    ordering_fields = ["trade_date", "created_at"]
+    ordering = ["-trade_date", "-id"]
+
+    def base_queryset(self):
+        return BrokerageNote.objects.select_related("portfolio", "broker").prefetch_related("trades")
+
+    def perform_destroy(self, instance):
+        services.brokerage_note_delete(note=instance, actor=self.request.user, meta=self.meta())
+
+    @extend_schema(
+        request={"multipart/form-data": s.NoteImportSerializer},
+        responses={200: s.NoteImportResultSerializer, 201: s.NoteImportResultSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def import_file(self, request):
+        """Import the notes of a PDF: ``dry_run`` (the default) previews every note (trades, fees per trade,
+        what would be filled or created, errors); otherwise each note is imported on its own — one with an
+        error is reported and skipped. A note imported before is reported as ``duplicate``. 201 when
+        something was written."""
+        serializer = s.NoteImportSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        upload = data["file"]
+        if upload.size > settings.PORTFOLIO_IMPORT_MAX_BYTES:
+            raise ValidationError({"file": [_("Arquivo grande demais.")]})
+        report = services.notes_import(
+            content=upload.read(),
+            file_name=upload.name,
+            portfolio=data["portfolio"],
+            broker=data["broker"],
+            dry_run=data["dry_run"],
+            password=data["password"],
+            actor=request.user,
+            meta=self.meta(),
+        )
+        summary = report.summary()
+        written = not report.dry_run and (summary["new"] > 0)
+        return Response(report.as_dict(), status=status.HTTP_201_CREATED if written else status.HTTP_200_OK)
