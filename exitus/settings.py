@@ -418,6 +418,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "CorporateEventKindEnum": "portfolio.choices.CorporateEventKind",
         "DividendKindEnum": "portfolio.choices.DividendKind",
         "CashKindEnum": "portfolio.choices.CashKind",
+        # the desk (issue 14)
+        "AlertKindEnum": "portfolio.desk.choices.AlertKind",
+        "ReconciliationKindEnum": "portfolio.desk.choices.ReconciliationKind",
+        "ReconciliationSourceEnum": "portfolio.desk.choices.ReconciliationSource",
     }
 )
 
