@@ -5,9 +5,10 @@ belong to this app too and are registered from here.
 """
 
 from ..analytics.admin import PatrimonySnapshotAdmin, PortfolioEvolutionAdmin
-from ..tax.admin import MonthlyAssessmentAdmin, TaxRuleAdmin
+from ..tax.admin import MonthlyAssessmentAdmin, TaxOpeningBalanceAdmin, TaxRuleAdmin
 from .cash import CashMovementAdmin
 from .catalogue import AssetAdmin, BrokerAdmin, PortfolioAdmin
+from .custody import CustodyTransferAdmin, FractionSaleAdmin, OpeningPositionAdmin
 from .dividends import DividendAdmin, DividendReceiptAdmin
 from .events import CorporateEventAdmin
 from .positions import PositionAdmin
@@ -18,13 +19,17 @@ __all__ = [
     "BrokerAdmin",
     "CashMovementAdmin",
     "CorporateEventAdmin",
+    "CustodyTransferAdmin",
     "DividendAdmin",
     "DividendReceiptAdmin",
+    "FractionSaleAdmin",
     "MonthlyAssessmentAdmin",
+    "OpeningPositionAdmin",
     "PatrimonySnapshotAdmin",
     "PortfolioAdmin",
     "PortfolioEvolutionAdmin",
     "PositionAdmin",
+    "TaxOpeningBalanceAdmin",
     "TaxRuleAdmin",
     "TransactionAdmin",
 ]
