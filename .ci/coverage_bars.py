@@ -24,6 +24,12 @@ MONEY_AND_TAX = [
     "portfolio/tax/reports.py",
     "portfolio/tax/services.py",
     "portfolio/analytics/engine.py",
+    "portfolio/desk/allocation.py",
+    "portfolio/desk/selectors.py",
+    "portfolio/desk/sinacor.py",
+    "portfolio/desk/services/alerts.py",
+    "portfolio/desk/services/notes.py",
+    "portfolio/desk/services/reconciliation.py",
     "quotes/buy_signals.py",
 ]
 BAR = 90.0

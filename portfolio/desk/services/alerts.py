@@ -28,8 +28,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import connection, transaction
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,6 +49,10 @@ ALERT_FIELDS = ("kind", "asset", "portfolio", "threshold", "note", "active", "no
 # Changing what an alert watches re-arms it (the old crossing says nothing about the new condition).
 REARMING_FIELDS = ("kind", "asset", "portfolio", "threshold")
 EMAIL_TASK = "portfolio.send_alert_emails"
+EVALUATED_FIELDS = (
+    "pk", "owner_id", "kind", "asset_id", "portfolio_id", "threshold", "note", "notify_email",
+    "triggered", "trigger_key",
+)  # fmt: skip
 MAX_THRESHOLD = Decimal(10) ** 12
 
 
@@ -346,7 +350,11 @@ def evaluate_alerts(*, asset_ids=None, now: datetime | None = None) -> dict:
     allocation alerts of portfolios holding them too), or every alert (daily). Returns counts."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    alerts = list(_candidates(asset_ids=asset_ids, now=now).select_related("asset", "portfolio", "owner"))
+    alerts = list(
+        _candidates(asset_ids=asset_ids, now=now)
+        .select_related("asset")
+        .only(*EVALUATED_FIELDS, "asset__ticker", "asset__currency")
+    )
     observed = _observe(alerts, today)
     fire, rearm = [], []
     for alert in alerts:
@@ -388,36 +396,63 @@ def _observe(alerts: list, today: date) -> dict:
 
 
 def _write(fire: list, rearm: list, now: datetime) -> tuple[int, int]:
-    """Apply the transitions to rows locked now (re-checked under the lock), create the notifications."""
+    """Apply the transitions to rows locked now (re-checked under the lock), create the notifications.
+
+    Set-based: one UPDATE per crossing key for the alerts that fire, one for those that re-arm, and
+    their last values in batches of ``CASE`` — constant statements whatever the number of alerts."""
     wanted = {alert.pk: (alert, observation) for alert, observation in fire}
     clear = {alert.pk for alert in rearm}
     with transaction.atomic():
-        locked = {
-            row.pk: row for row in Alert.objects.select_for_update(skip_locked=True).filter(pk__in=[*wanted, *clear])
-        }
-        changed, notifications = [], []
-        for pk, row in locked.items():
+        locked = (
+            Alert.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=[*wanted, *clear])
+            .values_list("pk", "triggered", "trigger_key", "fire_count")
+        )
+        fired_by_key: dict = {}
+        rearmed, notifications, values = [], [], []
+        emails = _emails({wanted[pk][0].owner_id for pk in wanted})
+        for pk, triggered, key, count in locked:
             if pk in wanted:
                 alert, observation = wanted[pk]
-                if row.triggered and row.trigger_key == observation.key:
+                if triggered and key == observation.key:
                     continue  # another evaluation fired it already
-                row.triggered, row.trigger_key = True, observation.key
-                row.fire_count += 1
-                row.last_value = _bounded(observation.value)
-                row.last_fired_at = now
-                changed.append(row)
-                notifications.append(_notification(alert, observation, row.fire_count))
-            elif row.triggered:
-                row.triggered, row.trigger_key = False, ""
-                changed.append(row)
-        Alert.objects.bulk_update(
-            changed, ["triggered", "trigger_key", "fire_count", "last_value", "last_fired_at"], batch_size=500
-        )
-        Notification.objects.bulk_create(notifications, batch_size=500, ignore_conflicts=True)
+                fired_by_key.setdefault(observation.key, []).append(pk)
+                values.append((pk, _bounded(observation.value)))
+                notifications.append(_notification(alert, observation, count + 1, emails.get(alert.owner_id, "")))
+            elif triggered:
+                rearmed.append(pk)
+        for key, ids in fired_by_key.items():
+            Alert.objects.filter(pk__in=ids).update(
+                triggered=True, trigger_key=key, fire_count=F("fire_count") + 1, last_fired_at=now, updated_at=now
+            )
+        if rearmed:
+            Alert.objects.filter(pk__in=rearmed).update(triggered=False, trigger_key="", updated_at=now)
+        _set_last_values(values)
+        Notification.objects.bulk_create(notifications, batch_size=1000, ignore_conflicts=True)
         if any(n.email_status == NotificationEmail.PENDING for n in notifications):
             after_commit(lambda: publish_named(EMAIL_TASK))
-    fired = len(notifications)
-    return fired, len(changed) - fired
+    return len(notifications), len(rearmed)
+
+
+def _emails(owner_ids) -> dict:
+    from django.contrib.auth import get_user_model
+
+    return dict(get_user_model().objects.filter(pk__in=list(owner_ids)).values_list("pk", "email"))
+
+
+def _set_last_values(values: list, batch: int = 500) -> None:
+    """``UPDATE … SET last_value = CASE id WHEN … END`` in batches (one statement per batch)."""
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), batch):
+            chunk = values[start : start + batch]
+            cases = " ".join("WHEN %s THEN CAST(%s AS NUMERIC)" for _pk in chunk)
+            marks = ", ".join("%s" for _pk in chunk)
+            params = [item for pk, value in chunk for item in (pk, value)] + [pk for pk, _value in chunk]
+            cursor.execute(
+                f"UPDATE {table} SET last_value = CASE id {cases} END WHERE id IN ({marks})",  # noqa: S608 - placeholders only
+                params,
+            )
 
 
 def _bounded(value: Decimal | None) -> Decimal | None:
@@ -426,9 +461,9 @@ def _bounded(value: Decimal | None) -> Decimal | None:
     return value.quantize(Decimal("0.00000001"), ROUND_HALF_UP)
 
 
-def _notification(alert: Alert, observation: Observation, number: int) -> Notification:
+def _notification(alert: Alert, observation: Observation, number: int, email: str) -> Notification:
     title, message = _message(alert, observation)
-    wants_email = alert.notify_email and bool(alert.owner.email)
+    wants_email = alert.notify_email and bool(email)
     data = {
         "alert_id": alert.pk,
         "kind": alert.kind,
