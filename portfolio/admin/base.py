@@ -6,14 +6,19 @@ generated cash) is read-only here.
 """
 
 import logging
+from contextlib import contextmanager
 
 from django.contrib import admin, messages
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import router, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -29,6 +34,26 @@ logger = logging.getLogger(__name__)
 
 def request_meta(request):
     return RequestMeta.from_request(request)
+
+
+def stash_upload(content: bytes, *, folder: str, salt: str, **job) -> str:
+    """Keep an uploaded file between its preview and the confirmation: stored, named in a signed token
+    (with ``job``, the form's choices)."""
+    stored = default_storage.save(f"portfolio/{folder}/{get_random_string(16)}.upload", ContentFile(content))
+    return signing.dumps({"path": stored, **job}, salt=salt)
+
+
+@contextmanager
+def stashed_upload(token: str, *, salt: str):
+    """``(job, content)`` of a :func:`stash_upload` token; the file is deleted afterwards. An expired or
+    forged token raises ``signing.BadSignature``."""
+    job = signing.loads(token, salt=salt, max_age=3600)
+    with default_storage.open(job["path"], "rb") as handle:
+        content = handle.read()
+    try:
+        yield job, content
+    finally:
+        default_storage.delete(job["path"])
 
 
 def money_cell(value, currency=""):

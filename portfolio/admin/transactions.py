@@ -4,17 +4,22 @@ from django import forms
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _
 
 from .. import exports, importers, services
 from ..models import Broker, Portfolio, Transaction
-from .base import ServiceAdmin, attach_errors, export_action, queue_rebuild, request_meta
+from .base import (
+    ServiceAdmin,
+    attach_errors,
+    export_action,
+    queue_rebuild,
+    request_meta,
+    stash_upload,
+    stashed_upload,
+)
 
 IMPORT_SALT = "portfolio.admin.import"
 
@@ -105,17 +110,15 @@ class TransactionAdmin(ServiceAdmin):
             except ValidationError as exc:
                 attach_errors(form, exc)
             else:
-                stored = default_storage.save(f"portfolio/imports/{get_random_string(16)}.upload", ContentFile(content))
-                token = signing.dumps(
-                    {
-                        "path": stored,
-                        "name": upload.name,
-                        "portfolio": form.cleaned_data["portfolio"].pk,
-                        "source": form.cleaned_data["source"],
-                        "broker": form.cleaned_data["broker"].pk if form.cleaned_data["broker"] else None,
-                        "fill": form.cleaned_data["fill_b3_fees"],
-                    },
+                token = stash_upload(
+                    content,
+                    folder="imports",
                     salt=IMPORT_SALT,
+                    name=upload.name,
+                    portfolio=form.cleaned_data["portfolio"].pk,
+                    source=form.cleaned_data["source"],
+                    broker=form.cleaned_data["broker"].pk if form.cleaned_data["broker"] else None,
+                    fill=form.cleaned_data["fill_b3_fees"],
                 )
                 context.update(report=report.as_dict(), token=token)
         context["form"] = form
@@ -123,26 +126,21 @@ class TransactionAdmin(ServiceAdmin):
 
     def _confirm_import(self, request):
         try:
-            job = signing.loads(request.POST["token"], salt=IMPORT_SALT, max_age=3600)
+            with stashed_upload(request.POST["token"], salt=IMPORT_SALT) as (job, content):
+                report = importers.run(
+                    content=content,
+                    file_name=job["name"],
+                    portfolio=Portfolio.objects.get(pk=job["portfolio"]),
+                    source=job["source"],
+                    default_broker=Broker.objects.filter(pk=job["broker"]).first() if job["broker"] else None,
+                    dry_run=False,
+                    fill_b3_fees=job["fill"],
+                    actor=request.user,
+                    meta=request_meta(request),
+                )
         except signing.BadSignature:
             self.message_user(request, _("Pré-visualização expirada: envie o arquivo de novo."), messages.ERROR)
             return redirect("admin:portfolio_transaction_import")
-        with default_storage.open(job["path"], "rb") as handle:
-            content = handle.read()
-        try:
-            report = importers.run(
-                content=content,
-                file_name=job["name"],
-                portfolio=Portfolio.objects.get(pk=job["portfolio"]),
-                source=job["source"],
-                default_broker=Broker.objects.filter(pk=job["broker"]).first() if job["broker"] else None,
-                dry_run=False,
-                fill_b3_fees=job["fill"],
-                actor=request.user,
-                meta=request_meta(request),
-            )
-        finally:
-            default_storage.delete(job["path"])
         if report.errors:
             self.message_user(request, _("Nada importado: %(n)d erro(s).") % {"n": len(report.errors)}, messages.ERROR)
             return redirect("admin:portfolio_transaction_import")

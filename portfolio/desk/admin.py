@@ -9,22 +9,19 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from exitus.queueing import QueueUnavailable, publish_named
 
-from ..admin.base import DerivedAdmin, ServiceAdmin, attach_errors, request_meta
+from ..admin.base import DerivedAdmin, ServiceAdmin, attach_errors, request_meta, stash_upload, stashed_upload
 from ..analytics import charts
 from ..models import Broker, Portfolio
-from . import selectors, services
+from . import selectors, services, sinacor
 from .choices import LineStatus, ReconciliationKind
 from .models import (
     Alert,
@@ -541,16 +538,13 @@ class BrokerageNoteAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 attach_errors(form, exc)
             else:
-                stored = default_storage.save(f"portfolio/notes/{get_random_string(16)}.pdf", ContentFile(content))
-                token = signing.dumps(
-                    {
-                        "path": stored,
-                        "name": data["file"].name,
-                        "portfolio": data["portfolio"].pk,
-                        "broker": data["broker"].pk if data["broker"] else None,
-                        "password": data["password"],
-                    },
+                token = stash_upload(
+                    sinacor.decrypted(content, password=data["password"]),  # the password is never kept
+                    folder="notes",
                     salt=NOTES_SALT,
+                    name=data["file"].name,
+                    portfolio=data["portfolio"].pk,
+                    broker=data["broker"].pk if data["broker"] else None,
                 )
                 context.update(report=report.as_dict(), token=token)
         context["form"] = form
@@ -558,25 +552,19 @@ class BrokerageNoteAdmin(admin.ModelAdmin):
 
     def _confirm(self, request):
         try:
-            job = signing.loads(request.POST["token"], salt=NOTES_SALT, max_age=3600)
+            with stashed_upload(request.POST["token"], salt=NOTES_SALT) as (job, content):
+                report = services.notes_import(
+                    content=content,
+                    file_name=job["name"],
+                    portfolio=Portfolio.objects.get(pk=job["portfolio"]),
+                    broker=Broker.objects.filter(pk=job["broker"]).first() if job["broker"] else None,
+                    dry_run=False,
+                    actor=request.user,
+                    meta=request_meta(request),
+                )
         except signing.BadSignature:
             self.message_user(request, _("Pré-visualização expirada: envie o arquivo de novo."), messages.ERROR)
             return redirect("admin:portfolio_brokeragenote_import")
-        with default_storage.open(job["path"], "rb") as handle:
-            content = handle.read()
-        try:
-            report = services.notes_import(
-                content=content,
-                file_name=job["name"],
-                portfolio=Portfolio.objects.get(pk=job["portfolio"]),
-                broker=Broker.objects.filter(pk=job["broker"]).first() if job["broker"] else None,
-                password=job["password"],
-                dry_run=False,
-                actor=request.user,
-                meta=request_meta(request),
-            )
-        finally:
-            default_storage.delete(job["path"])
         summary = report.summary()
         level = messages.WARNING if summary["error"] else messages.SUCCESS
         self.message_user(

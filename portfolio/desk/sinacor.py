@@ -169,6 +169,25 @@ def extract_pages(content: bytes, *, password: str = "") -> list[str]:
         raise NoteFileError(_("PDF ilegível.")) from exc
 
 
+def decrypted(content: bytes, *, password: str = "") -> bytes:
+    """The PDF without its password (so a preview can be kept for its confirmation without the password);
+    an unencrypted PDF, or one that does not open, is returned as it is (parsing reports the problem)."""
+    if not password:
+        return content
+    from pypdf import PdfReader, PdfWriter
+
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        if not reader.is_encrypted or not reader.decrypt(password):
+            return content
+        writer = PdfWriter(clone_from=reader)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        return buffer.getvalue()
+    except Exception:  # noqa: BLE001 - unreadable: left to the parser's own error
+        return content
+
+
 def parse_pages(pages: list[str]) -> list[Note]:
     """Group the pages into notes (by number and trading day) and read each."""
     notes: list[Note] = []

@@ -86,3 +86,26 @@ def test_admin_import(client, admin_user, book):  # noqa: F811
     count = Transaction.objects.count()
     client.post(reverse("admin:portfolio_brokeragenote_delete", args=[note.pk]), {"post": "yes"})
     assert not BrokerageNote.objects.exists() and Transaction.objects.count() == count - 2
+
+
+def test_admin_import_of_a_locked_pdf_keeps_no_password(client, admin_user, book):  # noqa: F811
+    import io
+
+    from django.core import signing
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page in PdfReader(io.BytesIO(note_pdf(SAMPLE))).pages:
+        writer.add_page(page)
+    writer.encrypt("123")
+    locked = io.BytesIO()
+    writer.write(locked)
+    client.force_login(admin_user)
+    url = reverse("admin:portfolio_brokeragenote_import")
+    preview = client.post(
+        url,
+        {"file": SimpleUploadedFile("n.pdf", locked.getvalue()), "portfolio": book["portfolio"].pk, "password": "123"},
+    )
+    token = preview.context["token"]
+    assert "123" not in str(signing.loads(token, salt="portfolio.admin.notes"))
+    assert client.post(url, {"token": token}).status_code == 302 and BrokerageNote.objects.count() == 1
