@@ -208,3 +208,36 @@ class DerivedAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+
+class PortfolioPageAdmin(admin.ModelAdmin):
+    """A read-only list of portfolios whose change page is a report (evolution, income calendar):
+    subclasses render it in :meth:`report_view` for a portfolio the user may see."""
+
+    list_display = ("name", "owner", "report_link")
+    search_fields = ("name", "owner__username")
+    list_select_related = ("owner",)
+    link_text = _("abrir")
+
+    @admin.display(description=_("relatório"))
+    def report_link(self, obj):
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, self.link_text)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        portfolio = self.get_object(request, object_id)
+        if portfolio is None or not self.has_view_permission(request, portfolio):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return self.report_view(request, portfolio)
+
+    def report_view(self, request, portfolio):
+        raise NotImplementedError

@@ -2,10 +2,9 @@
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from ..admin.base import PortfolioPageAdmin
 from . import charts, selectors
 from .models import PatrimonySnapshot, PortfolioEvolution
 
@@ -29,31 +28,12 @@ class PatrimonySnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(PortfolioEvolution)
-class PortfolioEvolutionAdmin(admin.ModelAdmin):
+class PortfolioEvolutionAdmin(PortfolioPageAdmin):
     """The list of portfolios; opening one shows its evolution (value, TWR vs CDI) and allocation."""
 
-    list_display = ("name", "owner", "charts_link")
-    search_fields = ("name", "owner__username")
-    list_select_related = ("owner",)
+    link_text = _("evolução e alocação")
 
-    @admin.display(description=_("gráficos"))
-    def charts_link(self, obj):
-        url = reverse("admin:portfolio_portfolioevolution_change", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("evolução e alocação"))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        portfolio = self.get_object(request, object_id)
-        if portfolio is None or not self.has_view_permission(request, portfolio):
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+    def report_view(self, request, portfolio):
         period = request.GET.get("period", "max")
         period = period if period in selectors.PERIODS else "max"
         scope = selectors.Scope(owner_id=portfolio.owner_id, portfolio_id=portfolio.pk)

@@ -18,7 +18,15 @@ from django.utils.translation import gettext_lazy as _
 
 from exitus.queueing import QueueUnavailable, publish_named
 
-from ..admin.base import DerivedAdmin, ServiceAdmin, attach_errors, request_meta, stash_upload, stashed_upload
+from ..admin.base import (
+    DerivedAdmin,
+    PortfolioPageAdmin,
+    ServiceAdmin,
+    attach_errors,
+    request_meta,
+    stash_upload,
+    stashed_upload,
+)
 from ..analytics import charts
 from ..models import Broker, Portfolio
 from . import selectors, services, sinacor
@@ -377,35 +385,14 @@ class NotificationAdmin(DerivedAdmin):
 
 
 @admin.register(IncomeCalendar)
-class IncomeCalendarAdmin(admin.ModelAdmin):
+class IncomeCalendarAdmin(PortfolioPageAdmin):
     """The list of portfolios; opening one shows its proventos: the next 12 months (confirmed and
-    projected) and the last 12 (paid and pending), per month, with the events and what lacks an FX rate."""
+    projected) and the last 12 (paid and pending), per month, with the events and what lacks an FX rate
+    (``?todas=1``: all of its owner's portfolios)."""
 
-    list_display = ("name", "owner", "calendar_link")
-    search_fields = ("name", "owner__username")
-    list_select_related = ("owner",)
+    link_text = _("calendário de proventos")
 
-    @admin.display(description=_("calendário"))
-    def calendar_link(self, obj):
-        url = reverse("admin:portfolio_incomecalendar_change", args=[obj.pk])
-        everything = url + "?todas=1"
-        return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a>', url, _("esta carteira"), everything, _("todas do dono")
-        )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        portfolio = self.get_object(request, object_id)
-        if portfolio is None or not self.has_view_permission(request, portfolio):
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+    def report_view(self, request, portfolio):
         everything = request.GET.get("todas") == "1"
         data = selectors.income_calendar(owner_id=portfolio.owner_id, portfolio_id=None if everything else portfolio.pk)
         upcoming, past = data["upcoming"]["months"], data["past"]["months"]
