@@ -109,7 +109,7 @@ def alert_create(*, owner, actor=None, meta=NO_REQUEST, **data) -> Alert:
 
 @transaction.atomic
 def alert_update(*, alert: Alert, actor=None, meta=NO_REQUEST, **changes) -> Alert:
-    alert = Alert.objects.select_for_update().select_related("owner", "portfolio").get(pk=alert.pk)
+    alert = Alert.objects.select_for_update(of=("self",)).select_related("owner", "portfolio").get(pk=alert.pk)
     merged = {name: changes.get(name, getattr(alert, name)) for name in ALERT_FIELDS}
     _validate(merged, owner=alert.owner)
     rearm = any(_ref(merged[name]) != _ref(getattr(alert, name)) for name in REARMING_FIELDS)
