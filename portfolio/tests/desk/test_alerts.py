@@ -300,18 +300,6 @@ def test_quotes_hook_queues_only_when_someone_watches(user, petr):
     publish.assert_called_once_with("portfolio.evaluate_alerts", kwargs={"asset_ids": [petr.pk]})
 
 
-def test_quote_refresh_calls_the_hook_after_commit(petr):
-    from quotes.services.refresh import after_store
-
-    with (
-        mock.patch("quotes.services.refresh.quotes_changed") as hook,
-        mock.patch("quotes.services.refresh.quote_cache.store"),
-        mock.patch("quotes.services.refresh.shared_state.publish"),
-    ):
-        after_store([{"asset_id": petr.pk, "ticker": "PETR4"}], timezone.now())
-    hook.assert_called_once_with(asset_ids=[petr.pk])
-
-
 def test_tasks(user, petr):
     from portfolio.desk import tasks
 
