@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from .choices import (
     FINAL_FAILURE_STATUSES,
     KIND_SOURCE_STATUS,
+    ROBOT_KINDS,
     ExecutionKind,
     ExecutionStatus,
     ProcessStatus,
@@ -119,7 +120,12 @@ ROBOT_READY = {
             _("A operadora %(carrier)s não tem robô ativo: envie a fatura manualmente."),
         ),
     ),
-    ExecutionKind.UPLOAD_SAT: (("no_invoice", ~Q(invoice_key=""), _("O processo não tem fatura armazenada.")),),
+    # The SAT robot never receives an empty due date or amount (both required by SAT).
+    ExecutionKind.UPLOAD_SAT: (
+        ("no_invoice", ~Q(invoice_key=""), _("O processo não tem fatura armazenada.")),
+        ("no_due_date", Q(due_date__isnull=False), _("A fatura não tem vencimento: informe-o antes de enviar ao SAT.")),
+        ("no_amount", Q(amount__isnull=False), _("A fatura não tem valor: informe-o antes de enviar ao SAT.")),
+    ),
 }
 
 
@@ -281,3 +287,319 @@ def staff_emails(*, perm_codename) -> list[str]:
         .distinct()
     )
     return sorted(set(users))
+
+
+# --- what a person may do now (the console's buttons, the same rule as the services) ----------
+
+
+def user_has_billing_perm(user, perm) -> bool:
+    """Billing staff rights: ``perm`` through a group, or a superuser; always an active staff member."""
+    if not (user and user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or user.has_perm(perm)
+
+
+FINAL_FAILURES = (ExecutionStatus.FALHOU, ExecutionStatus.TIMEOUT, ExecutionStatus.CANCELADO)
+
+
+def execution_retry_refusal(execution) -> tuple[str, str] | None:
+    """Why ``execution`` may not be retried by hand now, as ``(code, message)``; ``None`` if it may.
+
+    A retry repeats the latest attempt of a robot step that ended for good (failed, timed out or
+    cancelled), while the process still waits for that step and nothing else runs for it.
+    """
+    if execution.kind not in ROBOT_KINDS:
+        return "not_retryable", str(_("Uploads manuais não são repetidos."))
+    if execution.status not in FINAL_FAILURES:
+        return "not_retryable", str(_("Só é possível repetir execuções que falharam, expiraram ou foram canceladas."))
+    latest = (
+        Execution.objects.filter(process_id=execution.process_id, kind=execution.kind)
+        .order_by("-attempt")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if latest != execution.pk:
+        return "not_latest", str(_("Já existe uma tentativa mais recente desta etapa."))
+    return None
+
+
+def process_retry_target(process) -> Execution | None:
+    """The step a retry of ``process`` repeats: its latest robot execution (manual uploads are never
+    repeated), or ``None``. Whether it may be retried is :func:`execution_retry_refusal`'s rule."""
+    return process.executions.filter(kind__in=ROBOT_KINDS).order_by("-created_at", "-id").first()
+
+
+def process_actions(process, user) -> list[str]:
+    """The actions ``user`` may take on ``process`` in its current status, in display order.
+
+    ``download``, ``upload``, ``approve``, ``reject``, ``send_to_sat``, ``retry``, ``cancel``:
+    legal in the state machine (``choices.PROCESS_TRANSITIONS``), ready per ``ROBOT_READY``,
+    nothing running that forbids it, and allowed to the user's group. The services apply the
+    same rules when the action is taken (a stale page is refused there, never trusted).
+    """
+    operate = user_has_billing_perm(user, PERM_OPERATE)
+    upload = user_has_billing_perm(user, PERM_UPLOAD)
+    approve = user_has_billing_perm(user, PERM_APPROVE)
+    running = executions_running().filter(process_id=process.pk).exists()
+    actions = []
+    status = process.status
+    if status == ProcessStatus.AGUARDANDO_DOWNLOAD and not running:
+        if operate and robot_not_ready(process, ExecutionKind.DOWNLOAD_FATURA) is None:
+            actions.append("download")
+        if upload:
+            actions.append("upload")
+    if status == ProcessStatus.AGUARDANDO_APROVACAO and approve:
+        actions += ["approve", "reject"]
+    if (
+        status == ProcessStatus.AGUARDANDO_ENVIO_SAT
+        and operate
+        and not running
+        and robot_not_ready(process, ExecutionKind.UPLOAD_SAT) is None
+    ):
+        actions.append("send_to_sat")
+    if operate and not running:
+        target = process_retry_target(process)
+        if (
+            target is not None
+            and KIND_SOURCE_STATUS[target.kind] == status
+            and execution_retry_refusal(target) is None
+            and robot_not_ready(process, target.kind) is None
+        ):
+            actions.append("retry")
+    if operate and running:
+        actions.append("cancel")
+    return actions
+
+
+def execution_actions(execution, user) -> list[str]:
+    """``cancel`` (a running step) and ``retry`` (the latest attempt that ended for good), if allowed."""
+    if not user_has_billing_perm(user, PERM_OPERATE):
+        return []
+    if execution.status == ExecutionStatus.EXECUTANDO:
+        return ["cancel"]
+    process = execution.process
+    if (
+        execution_retry_refusal(execution) is None
+        and KIND_SOURCE_STATUS[execution.kind] == process.status
+        and not process_is_busy(process.pk)
+    ):
+        return ["retry"]
+    return []
+
+
+# --- the current step of a process (the list's column, the home page's counts) -----------
+
+
+def _latest_execution(field):
+    return Subquery(Execution.objects.filter(process=OuterRef("pk")).order_by("-created_at", "-id").values(field)[:1])
+
+
+def with_current_step(queryset):
+    """Annotate each process with its latest execution: ``step_kind``, ``step_status``, ``step_attempt``,
+    ``step_retries`` (automatic repetitions before it), ``step_execution``, and ``step_error`` (the
+    error of the latest attempt that went wrong)."""
+    return queryset.annotate(
+        step_execution=_latest_execution("pk"),
+        step_kind=_latest_execution("kind"),
+        step_status=_latest_execution("status"),
+        step_attempt=_latest_execution("attempt"),
+        step_retries=_latest_execution("auto_retries"),
+        step_error=Subquery(
+            Execution.objects.filter(
+                process=OuterRef("pk"), status__in=(*FINAL_FAILURES, ExecutionStatus.TENTANDO_NOVAMENTE)
+            )
+            .order_by("-created_at", "-id")
+            .values("error_data__error")[:1]
+        ),
+    )
+
+
+CURRENT_STEPS = {
+    # key: (label, condition on the annotated queryset)
+    "running": (_("Em execução"), Q(step_status=ExecutionStatus.EXECUTANDO, step_retries=0)),
+    "retrying": (_("Tentando novamente"), Q(step_status=ExecutionStatus.EXECUTANDO, step_retries__gt=0)),
+    "failed": (
+        _("Falhou"),
+        Q(step_status__in=FINAL_FAILURES)
+        & (
+            Q(step_kind=ExecutionKind.DOWNLOAD_FATURA, status=ProcessStatus.AGUARDANDO_DOWNLOAD)
+            | Q(step_kind=ExecutionKind.UPLOAD_SAT, status=ProcessStatus.AGUARDANDO_ENVIO_SAT)
+        ),
+    ),
+}
+
+
+def current_step_q(key) -> Q:
+    return CURRENT_STEPS[key][1]
+
+
+# --- lateness, per row ------------------------------------------------------------------
+
+
+def late_since(process, today=None):
+    """The last day ``process`` was on time (its due date, or its month's end plus the grace days)."""
+    year, month = process.period.year + process.period.month // 12, process.period.month % 12 + 1
+    grace_end = process.period.replace(year=year, month=month, day=1) + timedelta(
+        days=settings.BILLING_LATE_AFTER_DAYS - 1
+    )
+    return min(grace_end, process.due_date) if process.due_date else grace_end
+
+
+def days_late(process, today=None) -> int:
+    """How many days ``process`` is late (0 when on time or finished)."""
+    if process.status == ProcessStatus.UPLOAD_REALIZADO:
+        return 0
+    today = today or timezone.localdate()
+    return max((today - late_since(process)).days, 0)
+
+
+def unresolved_notifications(*, viewer):
+    return notification_list(viewer=viewer).filter(resolved_at__isnull=True, read_at__isnull=True)
+
+
+# --- the month overview (admin) ----------------------------------------------------------
+
+
+def _neighbour(month: str, step: int) -> str:
+    period = parse_month(month)
+    index = period.year * 12 + period.month - 1 + step
+    return f"{index % 12 + 1:02d}/{index // 12}"
+
+
+def month_console(month: str, today=None) -> dict:
+    """The month page: per carrier, counts by process status and by current step (running,
+    retrying, failed), amounts; totals; the late processes with days late and unit; neighbours."""
+    period = parse_month(month)
+    today = today or timezone.localdate()
+    processes = InvoiceProcess.objects.filter(month=month)
+    statuses = list(ProcessStatus)
+    steps = list(CURRENT_STEPS)
+    counts = {}
+    annotated = with_current_step(processes).values("client__carrier__code", "client__carrier__name")
+    aggregates = {f"s_{status.value}": Count("pk", filter=Q(status=status)) for status in statuses}
+    aggregates.update({f"x_{key}": Count("pk", filter=current_step_q(key)) for key in steps})
+    aggregates["total"] = Count("pk")
+    aggregates["amount"] = Sum("amount")
+    for row in annotated.annotate(**aggregates).order_by("client__carrier__code"):
+        counts[row["client__carrier__code"]] = row
+    columns = [{"key": s.value, "label": s.label, "tone": "status"} for s in statuses] + [
+        {"key": key, "label": CURRENT_STEPS[key][0], "tone": "step"} for key in steps
+    ]
+
+    def cells(row, base):
+        out = [{"value": row[f"s_{s.value}"], "filter": {**base, "status": s.value}} for s in statuses]
+        out += [{"value": row[f"x_{key}"], "filter": {**base, "step": key}, "step": key} for key in steps]
+        return out
+
+    rows = []
+    totals = dict.fromkeys(aggregates, 0)
+    totals["amount"] = None
+    for code, row in counts.items():
+        rows.append(
+            {
+                "carrier": code,
+                "name": row["client__carrier__name"],
+                "total": row["total"],
+                "amount": row["amount"],
+                "cells": cells(row, {"carrier": code}),
+            }
+        )
+        for key in aggregates:
+            if key == "amount":
+                if row["amount"] is not None:
+                    totals["amount"] = (totals["amount"] or 0) + row["amount"]
+            else:
+                totals[key] += row[key]
+    late = []
+    late_queryset = (
+        processes.filter(late_q(today)).select_related("client__carrier").order_by("period", "client__legal_name")
+    )
+    for process in late_queryset[:500]:
+        late.append(
+            {
+                "id": process.pk,
+                "client": process.client.legal_name,
+                "unit": process.client.unit,
+                "carrier": process.client.carrier.code,
+                "status": process.status,
+                "status_label": process.get_status_display(),
+                "due_date": process.due_date,
+                "amount": process.amount,
+                "days_late": days_late(process, today),
+            }
+        )
+    return {
+        "month": month,
+        "period": period,
+        "previous": _neighbour(month, -1),
+        "next": _neighbour(month, 1),
+        "columns": columns,
+        "rows": rows,
+        "total": totals["total"],
+        "amount": totals["amount"],
+        "totals": cells(totals, {}),
+        "late": late,
+        "late_count": late_queryset.count(),
+    }
+
+
+# --- the home page's figures ---------------------------------------------------------------
+
+
+def console_home(today=None) -> dict:
+    """Counts for the admin home page: a handful of indexed aggregates, whatever the month's size."""
+    today = today or timezone.localdate()
+    month = month_label(today)
+    previous = _neighbour(month, -1)
+    processes = InvoiceProcess.objects.all()
+    by_step = with_current_step(processes.exclude(status=ProcessStatus.UPLOAD_REALIZADO)).aggregate(
+        **{key: Count("pk", filter=current_step_q(key)) for key in CURRENT_STEPS}
+    )
+    awaiting = processes.filter(status=ProcessStatus.AGUARDANDO_APROVACAO).aggregate(
+        n=Count("pk"), amount=Sum("amount")
+    )
+    amounts = dict(
+        processes.filter(month__in=(month, previous))
+        .values("month")
+        .annotate(amount=Sum("amount"))
+        .values_list("month", "amount")
+    )
+    since = timezone.now() - timedelta(days=7)
+    finished = Execution.objects.filter(kind__in=ROBOT_KINDS, finished_at__gte=since).aggregate(
+        ok=Count("pk", filter=Q(status=ExecutionStatus.CONCLUIDO)),
+        bad=Count(
+            "pk",
+            filter=Q(status__in=(ExecutionStatus.FALHOU, ExecutionStatus.TIMEOUT, ExecutionStatus.TENTANDO_NOVAMENTE)),
+        ),
+    )
+    progress = []
+    for row in (
+        processes.filter(month=month)
+        .values("client__carrier__code")
+        .annotate(
+            total=Count("pk"), **{f"s_{status.value}": Count("pk", filter=Q(status=status)) for status in ProcessStatus}
+        )
+        .order_by("client__carrier__code")
+    ):
+        progress.append(
+            {
+                "carrier": row["client__carrier__code"],
+                "total": row["total"],
+                "by_status": {status.value: row[f"s_{status.value}"] for status in ProcessStatus},
+            }
+        )
+    return {
+        "month": month,
+        "previous": previous,
+        "awaiting_approval": awaiting["n"],
+        "awaiting_amount": awaiting["amount"],
+        "running": executions_running().count(),
+        "failed": by_step["failed"],
+        "retrying": by_step["retrying"],
+        "late": processes.filter(late_q(today)).count(),
+        "amount_month": amounts.get(month),
+        "amount_previous": amounts.get(previous),
+        "robots_ok": finished["ok"],
+        "robots_bad": finished["bad"],
+        "progress": progress,
+    }
