@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from exitus.admin_badges import badge
 
 from . import services
 from .audit import RequestMeta
@@ -10,7 +11,7 @@ from .choices import Role
 from .forms import UserChangeForm, UserCreationForm
 from .models import AuditEvent, User
 
-ROLE_COLOURS = {Role.ADMIN: "#b42318", Role.USER: "#175cd3", Role.READONLY: "#667085"}
+ROLE_TONES = {Role.ADMIN: "danger", Role.USER: "info", Role.READONLY: "muted"}
 
 
 @admin.register(User)
@@ -36,11 +37,7 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description=_("papel"), ordering="role")
     def role_badge(self, obj):
-        return format_html(
-            '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
-            ROLE_COLOURS.get(obj.role, "#667085"),
-            obj.get_role_display(),
-        )
+        return badge(obj.get_role_display(), ROLE_TONES.get(obj.role, "muted"))
 
     @admin.action(description=_("Ativar usuários selecionados"))
     def activate_users(self, request, queryset):

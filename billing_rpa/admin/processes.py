@@ -96,9 +96,7 @@ class UploadInvoiceForm(forms.Form):
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
         help_text=_("O SAT exige o vencimento."),
     )
-    amount = forms.CharField(
-        label=_("valor (R$)"), max_length=32, help_text=_("O SAT exige o valor. Ex.: 1.234,56")
-    )
+    amount = forms.CharField(label=_("valor (R$)"), max_length=32, help_text=_("O SAT exige o valor. Ex.: 1.234,56"))
 
     def clean_amount(self):
         try:
