@@ -93,7 +93,7 @@ def monthly_report_xlsx(report: dict) -> bytes:
     sheet = book.active
     sheet.title = "Operadoras"
     statuses = list(ProcessStatus)
-    sheet.append([_("Mês"), _("Operadora"), _("Nome"), _("Total"), *[s.label for s in statuses], _("Valor")])
+    sheet.append([_("Mês"), _("Operadora"), _("Nome"), _("Total"), *[str(s.label) for s in statuses], _("Valor")])
     for entry in report["by_carrier"]:
         sheet.append(
             [

@@ -65,6 +65,7 @@ class LocalRedocView(SpectacularRedocView):
 
     template_name = "exitus/redoc.html"
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response["Content-Security-Policy"] = (

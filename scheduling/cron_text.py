@@ -97,7 +97,9 @@ def _months(field: str) -> str:
 def _times(minute: str, hour: str) -> str:
     if "/" in minute and minute.startswith("*") and hour == "*":
         step = minute.split("/", 1)[1]
-        return f"A cada {step} minutos" if step != "1" else "A cada minuto"
+        if not step.isdigit() or not 1 <= int(step) <= 59:
+            raise Unsupported(minute)
+        return f"A cada {int(step)} minutos" if int(step) != 1 else "A cada minuto"
     if minute == "*" and hour == "*":
         return "A cada minuto"
     minutes = _values(minute, 0, 59)
