@@ -7,7 +7,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .health import health
-from .root import ApiRootView, LocalRedocView
+from .root import ApiRootView, LocalRedocView, redoc_bundle
 
 admin.site.site_header = _("Exitus")
 admin.site.site_title = _("Exitus")
@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", LocalRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api-auth/", include("rest_framework.urls")),
 ]

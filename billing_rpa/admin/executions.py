@@ -106,7 +106,7 @@ class ExecutionAdmin(BillingAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
-        return format_html('<span id="x-status">{}</span>', execution_badge(obj.status, obj.get_status_display()))
+        return execution_badge(obj.status, obj.get_status_display())
 
     @admin.display(description=_("processo"))
     def process_link(self, obj):
@@ -119,7 +119,7 @@ class ExecutionAdmin(BillingAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("fim"), ordering="finished_at")
     def finished_s(self, obj):
-        return format_html('<span id="x-finished">{}</span>', seconds(obj.finished_at))
+        return seconds(obj.finished_at)
 
     @admin.display(description=_("prazo"))
     def deadline_s(self, obj):
@@ -221,6 +221,8 @@ class ExecutionAdmin(BillingAdminMixin, admin.ModelAdmin):
                 "log_lines": lines,
                 "last_seq": lines[-1].seq if lines else 0,
                 "is_running": execution.is_running,
+                "status_badge": execution_badge(execution.status, execution.get_status_display()),
+                "finished_text": seconds(execution.finished_at),
                 "console_actions": selectors.execution_actions(execution, request.user),
                 "stream_url": f"/api/v1/billing/executions/{execution.pk}/logs/stream/",
                 "state_url": reverse("admin:billing_rpa_execution_state", args=[execution.pk]),

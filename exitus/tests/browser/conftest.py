@@ -1,0 +1,165 @@
+"""Real-browser tests of the admin console: Debian's chromium driven by pytest-playwright.
+
+The site runs in this process under uvicorn (the production ASGI entry point, so the live log's
+SSE stream really streams), on a loopback port, against the test database; the bundled RPA
+simulator plays the robots on another loopback port; a "robot driver" thread plays beat and the
+worker by running the poller. Screenshots of each step go to ``var/screenshots/``.
+
+Skipped, with the reason, when no ``chromium`` binary is installed (``apt-get install chromium``;
+``playwright install`` cannot download browsers here).
+"""
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from billing_rpa.simulator import RpaSimulator, Timing
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
+SIM_TOKEN = "browser-rpa-token"
+# libfaketime (CI's moved clock) preloaded into Chromium can break it; the browser keeps the real
+# clock. Nothing the tests check depends on the browser's clock: dates come from the server.
+BROWSER_ENV = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_RESET")}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    if CHROMIUM is None:
+        pytest.skip("chromium não instalado (apt-get install chromium): testes no navegador ignorados")
+    return {
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        "env": BROWSER_ENV,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args():
+    return {"viewport": {"width": 1366, "height": 900}, "locale": "pt-BR", "timezone_id": "America/Sao_Paulo"}
+
+
+@pytest.fixture(autouse=True)
+def _sync_orm_beside_playwright(monkeypatch):
+    """Playwright's sync API keeps an event loop in the test's thread; the ORM calls the test makes
+    there are still plain synchronous calls, so Django's async-safety guard is lifted for them."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def site(transactional_db, settings):
+    """uvicorn serving ``exitus.asgi`` on a loopback port; yields its base URL."""
+    import uvicorn
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.db import connections
+
+    from exitus.asgi import application
+
+    saved = connections.settings["default"].get("CONN_MAX_AGE", 0)
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings.BILLING_PUBLIC_BASE_URL = base  # the robots fetch invoices here (url_arquivo)
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+    settings.BILLING_SSE_POLL_SECONDS = 0.2
+    settings.BILLING_SSE_HEARTBEAT_SECONDS = 5
+    # Static files from the apps' folders (as `make run` does with DEBUG), the rest to the real app.
+    app = ASGIStaticFilesHandler(application)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=5)
+    connections.settings["default"]["CONN_MAX_AGE"] = saved
+
+
+@pytest.fixture
+def robots(settings):
+    """The RPA simulator on loopback, checking the SAT file link like a real robot would."""
+    simulator = RpaSimulator(token=SIM_TOKEN, timing=Timing(queued_s=0.3, running_s=1.5), verify_sat_file=True)
+    simulator.start()
+    settings.RPA_API_URL = simulator.url
+    settings.RPA_API_TOKEN = SIM_TOKEN
+    settings.BILLING_RPA_POLL_INTERVAL_SECONDS = 0.2
+    yield simulator
+    simulator.stop()
+
+
+class RobotDriver:
+    """Beat and the worker, in one thread: runs the poller while ``running`` is set."""
+
+    def __init__(self):
+        self.running = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.errors = []
+
+    def _loop(self):
+        from django.db import connections
+
+        from billing_rpa import services
+
+        try:
+            while not self.stop.is_set():
+                if self.running.wait(0.1):
+                    try:
+                        services.executions_poll_due(budget_seconds=0.5)
+                    except Exception as exc:  # noqa: BLE001 - reported by the test
+                        self.errors.append(exc)
+                    time.sleep(0.1)
+        finally:
+            connections.close_all()
+
+
+@pytest.fixture
+def robot_driver(robots):
+    driver = RobotDriver()
+    driver.thread.start()
+    yield driver
+    driver.stop.set()
+    driver.thread.join(timeout=10)
+
+
+@pytest.fixture
+def shots(request):
+    """``shots("01-login", page)``: a full-page screenshot under var/screenshots/<test>/."""
+    folder = SCREENSHOTS / request.node.name.split("[")[0]
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(name, page):
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def login(page, base, username, password):
+    page.context.clear_cookies()
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_selector(".x-home, #content-main")
+
+
+def wait_for(predicate, timeout=20.0, step=0.1, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(step)
+    raise AssertionError(f"timed out waiting for {what}")
