@@ -41,6 +41,39 @@ def browser_type_launch_args():
     }
 
 
+# pytest-playwright keeps one Playwright driver (and its event loop, in the test thread) for the
+# whole session; under pytest-xdist the ordinary tests that follow in the same worker would then
+# run "inside an async context" and Django would refuse their ORM calls. Here the driver and the
+# browser live for one test and are stopped after it.
+@pytest.fixture
+def playwright():
+    from playwright.sync_api import sync_playwright
+
+    driver = sync_playwright().start()
+    yield driver
+    driver.stop()
+
+
+@pytest.fixture
+def browser_type(playwright, browser_name):
+    return getattr(playwright, browser_name or "chromium")
+
+
+@pytest.fixture
+def launch_browser(browser_type_launch_args, browser_type):
+    def launch(**kwargs):
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture
+def browser(launch_browser):
+    instance = launch_browser()
+    yield instance
+    instance.close()
+
+
 @pytest.fixture(scope="session")
 def browser_context_args():
     return {"viewport": {"width": 1366, "height": 900}, "locale": "pt-BR", "timezone_id": "America/Sao_Paulo"}

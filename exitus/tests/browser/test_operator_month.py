@@ -23,7 +23,9 @@ CLIENTS = 3
 
 def _csv() -> bytes:
     rows = ["razao_social;cnpj;operadora;unidade;servico;login_portal;senha_portal"]
-    rows += [f"Cliente Navegador {n};{make_cnpj(7100 + n)};VIVO;Unidade {n};MOVEL;login{n};senha{n}" for n in range(CLIENTS)]
+    rows += [
+        f"Cliente Navegador {n};{make_cnpj(7100 + n)};VIVO;Unidade {n};MOVEL;login{n};senha{n}" for n in range(CLIENTS)
+    ]
     return ("\n".join(rows) + "\n").encode()
 
 
@@ -123,4 +125,3 @@ def test_operator_month_end_to_end(site, robots, robot_driver, page, shots):
     expect(done).to_have_text("3")
     expect(page.locator("#x-overview")).to_contain_text(re.compile(r"R\$ \d{1,3}(\.\d{3})*,\d{2}"))
     shots("12-overview-complete", page)
-
