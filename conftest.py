@@ -1,7 +1,7 @@
 """Fixtures shared by every app's tests: users of each role and API clients for them."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import AdminFactory, ReadOnlyFactory, UserFactory
@@ -17,11 +17,13 @@ def _celery_tasks_registered():
 
 @pytest.fixture(autouse=True)
 def _isolated_state(settings, tmp_path):
-    """Each test gets an empty cache and its own media folder."""
+    """Each test gets empty caches (throttle counters included) and its own media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture

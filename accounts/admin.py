@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -39,6 +40,21 @@ class UserAdmin(BaseUserAdmin):
     def role_badge(self, obj):
         return badge(obj.get_role_display(), ROLE_TONES.get(obj.role, "muted"))
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.actor = request.user
+        return form
+
+    def delete_model(self, request, obj):
+        services.user_delete(user=obj, actor=request.user, meta=RequestMeta.from_request(request))
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            self.delete_model(request, user)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.pk != request.user.pk)
+
     @admin.action(description=_("Ativar usuários selecionados"))
     def activate_users(self, request, queryset):
         count = services.user_set_active(
@@ -50,9 +66,13 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description=_("Desativar usuários selecionados"))
     def deactivate_users(self, request, queryset):
-        count = services.user_set_active(
-            users=queryset, active=False, actor=request.user, meta=RequestMeta.from_request(request)
-        )
+        try:
+            count = services.user_set_active(
+                users=queryset, active=False, actor=request.user, meta=RequestMeta.from_request(request)
+            )
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
         self.message_user(
             request, ngettext("%d usuário desativado.", "%d usuários desativados.", count) % count, messages.SUCCESS
         )

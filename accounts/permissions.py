@@ -3,8 +3,6 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .choices import Role
-
 
 class ReadOnlyRoleCannotWrite(BasePermission):
     """READONLY users may read what they can see; every write is refused (403)."""
@@ -15,7 +13,7 @@ class ReadOnlyRoleCannotWrite(BasePermission):
         if request.method in SAFE_METHODS:
             return True
         user = request.user
-        return not (user and user.is_authenticated and user.role == Role.READONLY)
+        return not (user and user.is_authenticated and user.is_readonly)
 
 
 class IsAdminRole(BasePermission):
@@ -25,7 +23,7 @@ class IsAdminRole(BasePermission):
 
     def has_permission(self, request, view):
         user = request.user
-        return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+        return bool(user and user.is_authenticated and user.is_admin_role)
 
 
 class AdminWritesOthersRead(BasePermission):
@@ -37,4 +35,4 @@ class AdminWritesOthersRead(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        return request.method in SAFE_METHODS or user.role == Role.ADMIN
+        return request.method in SAFE_METHODS or user.is_admin_role

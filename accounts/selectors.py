@@ -1,12 +1,11 @@
 """Reads on users."""
 
-from .choices import Role
 from .models import User
 
 
 def user_list(*, viewer):
     """Users the viewer may see: ADMIN sees everyone, anyone else only themself."""
-    if viewer.is_authenticated and viewer.role == Role.ADMIN:
+    if viewer.is_authenticated and viewer.is_admin_role:
         return User.objects.all()
     if viewer.is_authenticated:
         return User.objects.filter(pk=viewer.pk)

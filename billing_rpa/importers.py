@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.audit import NO_REQUEST
+from accounts.audit import NO_REQUEST, snapshot
 
 from .models import BillingClient, Carrier
-from .services.clients import CLIENT_FIELDS, _snapshot, client_save, client_unique_hash
+from .services.clients import CLIENT_FIELDS, client_save, client_unique_hash
 from .validators import normalize_cnpj
 
 IMPORT_COLUMNS = {
@@ -128,9 +128,9 @@ def _import_row(values: dict, carriers: dict, headers: list[str], actor, meta) -
     password = values.get("senha_portal") or None  # empty cell keeps the stored password
     if existing is None:
         return "created", client_save(data=data, portal_password=password, actor=actor, meta=meta)
-    before = (_snapshot(existing, CLIENT_FIELDS), existing.portal_password_encrypted)
+    before = (snapshot(existing, CLIENT_FIELDS), existing.portal_password_encrypted)
     client = client_save(client=existing, data=data, portal_password=password, actor=actor, meta=meta)
-    after = (_snapshot(client, CLIENT_FIELDS), client.portal_password_encrypted)
+    after = (snapshot(client, CLIENT_FIELDS), client.portal_password_encrypted)
     return ("unchanged" if before == after else "updated"), client
 
 

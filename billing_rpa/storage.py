@@ -13,7 +13,10 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
+from django.db import DatabaseError
 from django.urls import reverse
+
+from exitus.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +24,10 @@ FILE_TOKEN_SALT = "billing_rpa.invoice-file"
 PDF_MAGIC = b"%PDF-"
 
 
-class StorageUnavailable(Exception):
-    """The storage backend could not be reached or refused the operation."""
+class StorageUnavailable(Unavailable):
+    """The storage backend could not be reached or refused the operation (the API answers 503)."""
+
+    default_detail = "Armazenamento de arquivos indisponível no momento; nada foi alterado. Tente novamente."
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,23 @@ def save_invoice(process, content: bytes) -> StoredInvoice:
         logger.warning("invoice storage write failed: %s", exc.__class__.__name__)
         raise StorageUnavailable(str(exc.__class__.__name__)) from exc
     return StoredInvoice(key=key, sha256=sha256, size=len(content))
+
+
+def discard_unreferenced(key: str) -> None:
+    """Remove a file just written whose database write did not happen (failed, or lost a race).
+
+    The key is per process and per content, so a file the process already points at (the same
+    bytes stored again) is kept.
+    """
+    from .models import InvoiceProcess  # the models module imports this one
+
+    try:
+        referenced = InvoiceProcess.objects.filter(invoice_key=key).exists()
+    except DatabaseError as exc:  # cannot tell: keeping a file is safer than losing a referenced one
+        logger.warning("invoice orphan check failed: %s", exc.__class__.__name__)
+        return
+    if not referenced:
+        delete_invoice(key)
 
 
 def delete_invoice(key: str) -> None:

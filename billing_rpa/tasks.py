@@ -78,7 +78,7 @@ def notify_execution_failed(execution_id):
 
 @shared_task(name="scheduling.send_monthly_report", bind=True, soft_time_limit=300, time_limit=360)
 def send_monthly_report(self, month=None, recipients=None, force=False):
-    with job_lock(reports.REPORT_JOB, ttl_seconds=360) as acquired:
+    with job_lock(reports.REPORT_JOB, task_id=self.request.id) as acquired:
         if not acquired:
             return {"skipped": "envio já em andamento"}
         return reports.send_monthly_report(month=month, recipients=recipients, force=force, task_id=self.request.id)

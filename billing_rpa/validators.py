@@ -6,7 +6,10 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from exitus import months
+
 MONTH_RE = re.compile(r"^(0[1-9]|1[0-2])/(\d{4})$")
+BILLING_YEARS = (2000, 2100)  # invoice processes may be planned ahead
 
 
 def only_digits(value) -> str:
@@ -78,20 +81,23 @@ def format_cpf(digits: str) -> str:
 
 
 def parse_month(value) -> date:
-    """``"MM/AAAA"`` → the first day of that month; ``ValidationError`` otherwise."""
-    match = MONTH_RE.match(str(value or "").strip())
-    if not match or not 2000 <= int(match.group(2)) <= 2100:
+    """``"MM/AAAA"`` (the form processes are stored in) → the first day of that month, within the
+    years ``exitus.months`` accepts; ``ValidationError`` otherwise."""
+    text = str(value or "").strip()
+    try:
+        if not MONTH_RE.match(text):
+            raise ValueError(text)
+        return months.parse_month(text, earliest=BILLING_YEARS[0], latest=BILLING_YEARS[1])
+    except ValueError as exc:
         raise ValidationError(
             _("Mês inválido: %(value)s (use MM/AAAA, por exemplo 03/2025)."),
             code="invalid_month",
             params={"value": value},
-        )
-    return date(int(match.group(2)), int(match.group(1)), 1)
+        ) from exc
 
 
 def validate_month(value):
     parse_month(value)
 
 
-def month_label(period: date) -> str:
-    return f"{period.month:02d}/{period.year}"
+month_label = months.month_label

@@ -7,11 +7,17 @@ error is logged and the call behaves like a miss (``get`` → default, ``set`` �
 ``incr`` → the error of a missing key), so the site keeps serving and ``/health/`` still
 reports the cache as failing (its read-back check misses). ``add`` answers ``True``: the
 best-effort locks built on it fail open, doing the work rather than skipping it.
+
+Login throttles cannot fail open: with Redis down, unlimited password guesses would get
+through. They use :class:`FailoverRedisCache` (the ``throttle`` cache), which keeps counting
+in a per-process local cache while Redis is unreachable: each web process then limits on its
+own, so an attacker gets at most the budget times the number of processes, never unlimited.
 """
 
 import functools
 import logging
 
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -60,3 +66,36 @@ class ResilientRedisCache(RedisCache):
             value = default() if callable(default) else default
             self.set(key, value, timeout=timeout, version=version)
         return value
+
+
+def _failing_over(name):
+    method = getattr(RedisCache, name)
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except UNAVAILABLE as exc:
+            logger.warning("cache unavailable (%s) in %s: counting in this process", exc.__class__.__name__, name)
+            return getattr(self.local, name)(*args, **kwargs)
+
+    return wrapper
+
+
+class FailoverRedisCache(RedisCache):
+    """Redis while it answers; a local, per-process cache while it does not (see the module doc)."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self.local = LocMemCache(f"failover-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
+
+    get = _failing_over("get")
+    get_many = _failing_over("get_many")
+    set = _failing_over("set")
+    set_many = _failing_over("set_many")
+    add = _failing_over("add")
+    delete = _failing_over("delete")
+    incr = _failing_over("incr")
+    has_key = _failing_over("has_key")
+    touch = _failing_over("touch")
+    clear = _failing_over("clear")

@@ -19,21 +19,25 @@ def latest_year() -> int:
     return timezone.localdate().year + 1
 
 
-def parse_month(text) -> date:
-    """The first day of the month named by ``text``; ``ValueError`` (in Portuguese) otherwise."""
+def parse_month(text, *, earliest: int = EARLIEST_YEAR, latest: int | None = None) -> date:
+    """The first day of the month named by ``text``; ``ValueError`` (in Portuguese) otherwise.
+
+    Years outside ``[earliest, latest]`` (default: :data:`EARLIEST_YEAR` to next year) are refused.
+    """
     for pattern in PATTERNS:
         found = pattern.match(str(text).strip())
         if found and 1 <= int(found["m"]) <= 12:
             month = date(int(found["y"]), int(found["m"]), 1)
-            check_year(month.year)
+            check_year(month.year, earliest=earliest, latest=latest)
             return month
     raise ValueError(f"Mês inválido: {str(text)[:20]!r} (use AAAA-MM ou MM/AAAA).")
 
 
-def check_year(year: int) -> int:
-    """``year`` when within the supported range; ``ValueError`` otherwise."""
-    if not EARLIEST_YEAR <= int(year) <= latest_year():
-        raise ValueError(f"Ano fora do intervalo aceito ({EARLIEST_YEAR} a {latest_year()}).")
+def check_year(year: int, *, earliest: int = EARLIEST_YEAR, latest: int | None = None) -> int:
+    """``year`` when within ``[earliest, latest]`` (default latest: next year); ``ValueError`` otherwise."""
+    latest = latest_year() if latest is None else latest
+    if not earliest <= int(year) <= latest:
+        raise ValueError(f"Ano fora do intervalo aceito ({earliest} a {latest}).")
     return int(year)
 
 

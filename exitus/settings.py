@@ -156,10 +156,20 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "exitus",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+        },
+        # Login throttles: keep counting per process while Redis is down (exitus/cache.py).
+        "throttle": {
+            "BACKEND": "exitus.cache.FailoverRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "exitus",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "exitus"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "exitus"},
+        "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "exitus-throttle"},
+    }
 
 # --- Auth --------------------------------------------------------------------
 
@@ -312,12 +322,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Longer than the hard time limit and the longest countdown we ever use, so a
-    # slow task is not redelivered to a second worker while the first still runs.
+    # A task whose worker died (acks late) is handed out again after this many seconds: five
+    # minutes, so a killed job runs again "within minutes". Longer than any countdown we use
+    # (billing's retries back off up to 120 s). A job that runs longer may be handed to a second
+    # worker while the first still runs: jobs with an effect hold a heartbeat lease
+    # (scheduling.locks) and the copy skips; the others are idempotent upserts.
     # Socket timeouts: a hung Redis fails a publish in about two seconds instead of holding
     # the web request (see exitus/queueing.py for what happens to the work then).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
         "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
         "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
     }
@@ -331,6 +344,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
+# A publish that cannot reach the broker fails at once (bounded by the socket timeouts above)
+# instead of retrying inside a web request; exitus/queueing.py decides what happens then.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
@@ -379,7 +395,7 @@ QUANTITY_DECIMAL_PLACES = 10
 # Where seed_demo and the offline quote provider read their data.
 FIXTURES_DIR = BASE_DIR / "fixtures"
 # Demo users have well-known passwords: turn this off in production.
-ALLOW_DEMO_SEED = env.bool("ALLOW_DEMO_SEED", default=True)
+ALLOW_DEMO_SEED = env.bool("ALLOW_DEMO_SEED", default=_DEV_ONLY)  # never by default in a deployment
 
 # --- portfolio ---------------------------------------------------------------
 
@@ -412,7 +428,6 @@ ANALYTICS_BENCHMARK_TICKERS = {
 }
 # Performance and tax results are cached under the data versions; this only bounds their life.
 ANALYTICS_CACHE_TTL = env.int("ANALYTICS_CACHE_TTL", default=6 * 3600)
-CELERY_IMPORTS = ("portfolio.analytics.tasks", "portfolio.tax.tasks")
 
 # --- quotes ------------------------------------------------------------------
 

@@ -63,6 +63,10 @@ class Market(models.TextChoices):
     GLOBAL = "GLOBAL", _("Global (cripto)")
 
 
+# The currency an asset of each market trades in unless its source says otherwise.
+CURRENCY_BY_MARKET = {Market.BR: "BRL", Market.US: "USD", Market.EU: "EUR", Market.ASIA: "USD", Market.GLOBAL: "USD"}
+
+
 class Indexer(models.TextChoices):
     PREFIXADO = "PREFIXADO", _("Prefixado")
     CDI = "CDI", _("CDI")

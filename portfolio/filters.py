@@ -9,8 +9,6 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
-
 from .choices import (
     AssetClass,
     AssetType,
@@ -49,7 +47,7 @@ def visible_portfolios(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return Portfolio.objects.none()
-    if user.role == Role.ADMIN:
+    if user.is_admin_role:
         return Portfolio.objects.all()
     return Portfolio.objects.filter(owner=user)
 

@@ -1,6 +1,6 @@
 """Reads on portfolio data. Other apps use these instead of querying portfolio models directly.
 
-Market data (quotes, FX) is read only through ``quotes.selectors``.
+Market data (quotes, FX) is read only through ``portfolio.market_data``.
 """
 
 from collections import defaultdict
@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from . import invalidation, ledger
+from . import invalidation, ledger, market_data
 from .choices import AssetClass, AssetType, CashKind, Market
 from .models import CashMovement, DividendReceipt, Portfolio, Position, PositionEntry
 
@@ -133,8 +133,6 @@ def dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int = 10, us
 
 
 def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int = 10) -> dict:
-    from quotes.selectors import latest_fx_rates, latest_quotes
-
     now = timezone.now()
     positions = Position.objects.filter(owner_id=owner_id)
     if portfolio is not None:
@@ -150,7 +148,7 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
         .order_by()
     )
     open_rows = [r for r in rows if r["qty"] > 0]
-    quotes = latest_quotes(asset_ids={r["asset_id"] for r in open_rows})
+    quotes = market_data.latest_quotes(asset_ids={r["asset_id"] for r in open_rows})
     currencies = {r["asset__currency"] for r in open_rows} | {q.currency for q in quotes.values()}
     receipts = DividendReceipt.objects.filter(
         owner_id=owner_id,
@@ -163,7 +161,7 @@ def compute_dashboard(*, owner_id, portfolio: Portfolio | None = None, top: int 
     # Like positions, at the latest FX (the receipt keeps the payment day's rate for taxes).
     dividend_rows = list(receipts.values("dividend__currency").annotate(total=Sum("net_amount")).order_by())
     currencies |= {row["dividend__currency"] for row in dividend_rows}
-    fx = {"BRL": Decimal("1"), **latest_fx_rates(currencies=currencies - {"BRL"})}
+    fx = {"BRL": Decimal("1"), **market_data.latest_fx_rates(currencies=currencies - {"BRL"})}
 
     buckets = {
         name: defaultdict(lambda: ZERO) for name in ("asset_class", "asset_type", "market", "currency", "broker")

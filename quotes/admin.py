@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import RequestMeta, audit_record
+from exitus.queueing import QueueUnavailable, publish_or_unavailable
 
 from . import markets, selectors, services
 from .chain import chain_names
@@ -68,15 +69,26 @@ def humanize_age(seconds):
 
 
 def queue_refresh(tickers):
+    """Raises ``QueueUnavailable`` (the action reports it) when the broker cannot take the work."""
     from .tasks import refresh_quotes
 
-    transaction.on_commit(lambda: refresh_quotes.delay(tickers=tickers))
+    publish_or_unavailable(refresh_quotes, tickers=tickers)
 
 
 def queue_backfill(tickers):
     from .tasks import backfill_prices
 
-    transaction.on_commit(lambda: backfill_prices.delay(tickers=tickers, include_delisted=True))
+    publish_or_unavailable(backfill_prices, tickers=tickers, include_delisted=True)
+
+
+def queue_and_report(model_admin, request, queue, tickers, success_message):
+    """Queue now and say so; with the broker down, say that nothing was queued."""
+    try:
+        queue(tickers)
+    except QueueUnavailable as exc:
+        model_admin.message_user(request, exc.default_detail, messages.ERROR)
+    else:
+        model_admin.message_user(request, success_message, messages.SUCCESS)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -157,13 +169,10 @@ class QuoteAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Atualizar cotações selecionadas (em segundo plano)"))
     def refresh_selected(self, request, queryset):
         tickers = [f"{t}:{m}" for t, m in queryset.values_list("asset__ticker", "asset__market")]
-        queue_refresh(tickers)
-        self.message_user(
-            request,
-            ngettext("Atualização de %d cotação enfileirada.", "Atualização de %d cotações enfileirada.", len(tickers))
-            % len(tickers),
-            messages.SUCCESS,
-        )
+        message = ngettext(
+            "Atualização de %d cotação enfileirada.", "Atualização de %d cotações enfileirada.", len(tickers)
+        ) % len(tickers)
+        queue_and_report(self, request, queue_refresh, tickers, message)
 
 
 @admin.register(QuotedAsset)
@@ -267,18 +276,14 @@ class QuotedAssetAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Atualizar cotações (em segundo plano)"))
     def refresh_selected(self, request, queryset):
         tickers = [f"{t}:{m}" for t, m in queryset.values_list("ticker", "market")]
-        queue_refresh(tickers)
-        self.message_user(
-            request, _("Atualização de %(n)d ativo(s) enfileirada.") % {"n": len(tickers)}, messages.SUCCESS
-        )
+        message = _("Atualização de %(n)d ativo(s) enfileirada.") % {"n": len(tickers)}
+        queue_and_report(self, request, queue_refresh, tickers, message)
 
     @admin.action(description=_("Preencher histórico (em segundo plano)"))
     def backfill_selected(self, request, queryset):
         tickers = [f"{t}:{m}" for t, m in queryset.values_list("ticker", "market")]
-        queue_backfill(tickers)
-        self.message_user(
-            request, _("Histórico de %(n)d ativo(s) enfileirado.") % {"n": len(tickers)}, messages.SUCCESS
-        )
+        message = _("Histórico de %(n)d ativo(s) enfileirado.") % {"n": len(tickers)}
+        queue_and_report(self, request, queue_backfill, tickers, message)
 
 
 def svg_chart(points, width=640, height=160):
@@ -530,7 +535,7 @@ class MacroParametersAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             audit_record(
                 actor=request.user,
-                action="quotes.macro_update" if change else "quotes.macro_create",
+                action="quotes.macro.update" if change else "quotes.macro_create",
                 target=obj,
                 changes={f: [before.get(f), str(getattr(obj, f))] for f in form.changed_data},
                 meta=RequestMeta.from_request(request),

@@ -23,7 +23,7 @@ from django.utils import timezone
 from . import circuit, ratelimit
 from .choices import Operation, Outcome
 from .providers import PROVIDER_CLASSES
-from .providers.base import FX, HISTORY, LOOKUP, QUOTE, SERIES, ProviderError, chunked
+from .providers.base import FX, HISTORY, LOOKUP, QUOTE, SERIES, ProviderError, ProviderRateLimited, chunked
 
 logger = logging.getLogger("quotes.chain")
 
@@ -136,6 +136,10 @@ class Chain:
         """
         name = provider.name
         started_at = timezone.now()
+        paused = ratelimit.paused_for(name)
+        if paused > 0:  # it answered 429: leave it alone for as long as it asked
+            detail = f"pausado a pedido do provedor (429): mais {paused:.0f}s"
+            return None, _record(name, operation, market, symbols, Outcome.SKIPPED_RATE_LIMIT, detail=detail)
         decision = circuit.allow(name)
         if not decision.allowed:
             detail = "circuito aberto" if decision.state == circuit.OPEN else "teste meio-aberto em andamento"
@@ -158,6 +162,12 @@ class Chain:
         except ProviderError as exc:
             elapsed = _ms(started)
             detail = str(exc)
+            if isinstance(exc, ProviderRateLimited):
+                seconds = ratelimit.pause_seconds(name, exc.retry_after)
+                ratelimit.pause(name, seconds)
+                detail += f" — pausado por {seconds:.0f}s" + (" (Retry-After)" if exc.retry_after is not None else "")
+                if decision.state == circuit.HALF_OPEN:
+                    circuit.release_trial(name)
             if exc.trips_circuit and circuit.record_failure(name) == circuit.OPEN:
                 detail += " — circuito aberto"
             logger.info("cotacoes: %s %s falhou: %s", name, operation, detail)

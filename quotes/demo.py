@@ -7,6 +7,8 @@ Idempotent and fast: existing rows are left alone, only what is missing is inser
 
 from datetime import date, timedelta
 
+from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,8 +22,17 @@ from .providers.offline import OfflineProvider
 FX_PAIRS = ("USD-BRL", "EUR-BRL", "GBP-BRL")
 
 
+class LiveModeRefusal(CommandError):
+    """Synthetic prices never enter an installation that reads real markets."""
+
+
 @transaction.atomic
 def load(*, stdout=None) -> dict:
+    if settings.QUOTES_MODE == "live":
+        raise LiveModeRefusal(
+            "QUOTES_MODE=live: os preços sintéticos de demonstração (fixtures/quotes) não são carregados "
+            "numa instalação que consulta os mercados reais."
+        )
     provider = OfflineProvider()
     now = timezone.now()
     counts = {

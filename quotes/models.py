@@ -1,7 +1,7 @@
 """Market data: the latest quote per asset, daily price bars and FX rates.
 
 Written only by ``quotes.services`` (the provider chain and backfills); read by the
-portfolio valuation through ``quotes.selectors``.
+portfolio valuation through ``portfolio.market_data`` (implemented in ``quotes.market_data``).
 """
 
 from django.conf import settings

@@ -124,6 +124,7 @@ def _local_take(name, limit, now, cost, max_wait):
 def reset_local():
     with _local_lock:
         _local.clear()
+        _local_paused.clear()
 
 
 # --- API ---------------------------------------------------------------------
@@ -145,6 +146,51 @@ def reserve(name: str, cost: float = 1, *, max_wait: float | None = None, now: f
         return Reservation(bool(int(allowed)), float(wait), float(tokens))
 
     return shared_state.run(on_redis, lambda: _local_take(name, limit, now, cost, max_wait))
+
+
+# --- Waits a provider asked for (HTTP 429) ----------------------------------------------
+
+_local_paused = {}
+DEFAULT_PAUSE = 60.0
+
+
+def pause_seconds(name: str, retry_after: float | None) -> float:
+    """How long to leave ``name`` alone after a 429: its ``Retry-After``, else the time its
+    configured limit takes to give back one request, else a minute."""
+    if retry_after is not None:
+        return max(1.0, min(retry_after, 86400.0))
+    limit = provider_limit(name)
+    return max(DEFAULT_PAUSE, 1 / limit.per_second) if limit else DEFAULT_PAUSE
+
+
+def pause(name: str, seconds: float, *, now: float | None = None) -> None:
+    """No call to ``name`` from any process until ``seconds`` have passed."""
+    until = (time.time() if now is None else now) + seconds
+    key = shared_state.key("paused", name)
+
+    def on_redis(client):
+        client.set(key, repr(until), ex=max(1, int(seconds) + 1))
+
+    def local():
+        with _local_lock:
+            _local_paused[name] = until
+
+    shared_state.run(on_redis, local)
+
+
+def paused_for(name: str, *, now: float | None = None) -> float:
+    """Seconds left of a pause the provider asked for (0: none)."""
+    now = time.time() if now is None else now
+
+    def on_redis(client):
+        value = client.get(shared_state.key("paused", name))
+        return float(value) if value is not None else 0.0
+
+    def local():
+        with _local_lock:
+            return _local_paused.get(name, 0.0)
+
+    return max(0.0, shared_state.run(on_redis, local) - now)
 
 
 def acquire(name: str, cost: float = 1, *, max_wait: float | None = None) -> Reservation:

@@ -3,6 +3,9 @@
 from datetime import date as date_type
 from decimal import Decimal
 
+from portfolio.models import Asset
+from portfolio.selectors import held_asset_ids
+
 from .models import FxRate, PriceBar, Quote
 
 ONE = Decimal("1")
@@ -53,8 +56,6 @@ MARKET_PRIORITY = ["BR", "US", "GLOBAL", "EU", "ASIA"]
 
 def asset_by_ticker(*, ticker: str, market: str | None = None):
     """The asset with ``ticker`` (in ``market``, or the first by :data:`MARKET_PRIORITY`), or ``None``."""
-    from portfolio.models import Asset
-
     candidates = Asset.objects.filter(ticker=ticker.strip().upper())
     if market:
         candidates = candidates.filter(market=market.upper())
@@ -67,8 +68,6 @@ def asset_by_ticker(*, ticker: str, market: str | None = None):
 
 def assets_by_tickers(*, tokens):
     """Resolve ``["PETR4", "AAPL:US"]`` → ``(assets, unknown_tokens)``; ``TICKER:MARKET`` pins a market."""
-    from portfolio.models import Asset
-
     wanted = []
     for token in tokens:
         token = token.strip().upper()
@@ -100,9 +99,6 @@ def assets_to_update(*, tickers=None, include_delisted=False):
     someone holds or follows in a watchlist, plus — with ``include_delisted`` — delisted assets
     that were ever in a position.
     """
-    from portfolio.models import Asset
-    from portfolio.selectors import held_asset_ids
-
     from .choices import quotable_q
     from .models import WatchlistItem
 
@@ -143,8 +139,6 @@ def close_on(*, asset_id, on: date_type):
 def closes_on(*, asset_ids, on: date_type) -> dict:
     """``{asset_id: close}`` of the last bar on or before ``on`` for each asset (valuation at a date)."""
     from django.db.models import OuterRef, Subquery
-
-    from portfolio.models import Asset
 
     last = PriceBar.objects.filter(asset=OuterRef("pk"), date__lte=on).order_by("-date").values("close")[:1]
     rows = Asset.objects.filter(pk__in=list(asset_ids)).annotate(close=Subquery(last)).values_list("pk", "close")
@@ -272,7 +266,7 @@ def asset_signals(*, asset, quote=None, closes=None, macro_row=None, now=None) -
     """
     from django.utils import timezone
 
-    from . import markets, signals
+    from . import buy_signals, markets
 
     if quote is None:
         quote = Quote.objects.filter(asset=asset).first()
@@ -281,7 +275,7 @@ def asset_signals(*, asset, quote=None, closes=None, macro_row=None, now=None) -
     if macro_row is None:
         macro_row = macro_for(market=asset.market)
     macro = (
-        signals.Macro(
+        buy_signals.Macro(
             cost_of_capital=macro_row.cost_of_capital,
             growth_rate=macro_row.growth_rate,
             terminal_growth_rate=macro_row.terminal_growth_rate,
@@ -292,7 +286,7 @@ def asset_signals(*, asset, quote=None, closes=None, macro_row=None, now=None) -
         if macro_row
         else None
     )
-    fundamentals = signals.Fundamentals(
+    fundamentals = buy_signals.Fundamentals(
         asset_type=asset.asset_type,
         dps=asset.dps,
         eps=asset.eps,
@@ -304,9 +298,9 @@ def asset_signals(*, asset, quote=None, closes=None, macro_row=None, now=None) -
         beta=asset.beta,
     )
     price = quote.price if quote else None
-    methods = signals.ceilings(fundamentals, macro, market=asset.market)
-    consolidated = signals.consolidated_ceiling([m.value for m in methods])
-    margin = signals.margin_of_safety(ceiling=consolidated, price=price)
+    methods = buy_signals.ceilings(fundamentals, macro, market=asset.market)
+    consolidated = buy_signals.consolidated_ceiling([m.value for m in methods])
+    margin = buy_signals.margin_of_safety(ceiling=consolidated, price=price)
     reasons = {}
     if price is None:
         reasons["margin"] = "sem cotação armazenada"
@@ -314,7 +308,7 @@ def asset_signals(*, asset, quote=None, closes=None, macro_row=None, now=None) -
         reasons["margin"] = "nenhum preço-teto calculável"
     z_payload = None
     try:
-        z = signals.zscore(closes, price=price)
+        z = buy_signals.zscore(closes, price=price)
         z_payload = {
             "value": _fmt(z.value, "0.0001"),
             "closes": z.closes,
@@ -323,16 +317,16 @@ def asset_signals(*, asset, quote=None, closes=None, macro_row=None, now=None) -
             "error": None,
         }
         z_value = z.value
-    except signals.InsufficientHistory as exc:
+    except buy_signals.InsufficientHistory as exc:
         z_value = None
         reasons["zscore"] = str(exc)
         z_payload = {"value": None, "closes": len(closes), "mean": None, "stdev": None, "error": str(exc)}
-    dy, dy_basis = signals.dividend_yield(dps=asset.dps, price=price, registered=asset.dividend_yield)
+    dy, dy_basis = buy_signals.dividend_yield(dps=asset.dps, price=price, registered=asset.dividend_yield)
     if dy is None:
         reasons["dividend_yield"] = "sem DPA nem DY cadastrado"
     if asset.beta is None:
         reasons["beta"] = "beta não cadastrado"
-    score = signals.buy_score(margin=margin, z=z_value, dividend_yield_pct=dy, beta=asset.beta, reasons=reasons)
+    score = buy_signals.buy_score(margin=margin, z=z_value, dividend_yield_pct=dy, beta=asset.beta, reasons=reasons)
     now = now or timezone.now()
     return {
         "ticker": asset.ticker,
@@ -349,7 +343,7 @@ def asset_signals(*, asset, quote=None, closes=None, macro_row=None, now=None) -
             {
                 "method": m.method,
                 "value": _fmt(m.value),
-                "margin": _fmt(signals.margin_of_safety(ceiling=m.value, price=price)) if m.value else None,
+                "margin": _fmt(buy_signals.margin_of_safety(ceiling=m.value, price=price)) if m.value else None,
                 "formula": m.formula,
                 "omitted_reason": m.reason or None,
             }

@@ -1,13 +1,27 @@
-"""``job_lock(name)``: run a block at most once at a time across processes, or skip it."""
+"""``job_lock(name)``: run a block at most once at a time across processes, or skip it.
 
+The lease is short (``ttl_seconds``, 90 s by default) and renewed by a heartbeat thread while
+the block runs. A worker killed mid-task stops renewing, so its lease lapses within that time
+and the redelivered task (acks late; Redis hands it out again after the visibility timeout)
+takes over within minutes — instead of finding a lease that a dead worker holds for half an
+hour. ``task_id``: a redelivered copy of a task that already finished skips (no second effect).
+"""
+
+import logging
+import threading
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.utils import timezone
 
-from .models import JobLock
+from .choices import JobRunStatus
+from .models import JobLock, JobRun
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TTL = 90
 
 
 def acquire(name, *, ttl_seconds):
@@ -24,16 +38,56 @@ def acquire(name, *, ttl_seconds):
         return holder if taken else None
 
 
+def renew(name, holder, *, ttl_seconds) -> bool:
+    """Push the lease's expiry forward; ``False`` when it is no longer ours."""
+    expires = timezone.now() + timedelta(seconds=ttl_seconds)
+    return bool(JobLock.objects.filter(name=name, holder=holder).update(expires_at=expires))
+
+
 def release(name, holder):
     JobLock.objects.filter(name=name, holder=holder).delete()
 
 
+def already_succeeded(task_id) -> bool:
+    """A task with this id already finished successfully (this is a redelivered copy)."""
+    return bool(task_id) and JobRun.objects.filter(task_id=task_id, status=JobRunStatus.SUCCESS).exists()
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, name, holder, ttl_seconds):
+        super().__init__(name=f"lease-{name}", daemon=True)
+        self.lease, self.holder, self.ttl = name, holder, ttl_seconds
+        self.stopped = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stopped.wait(self.ttl / 3):
+                try:
+                    if not renew(self.lease, self.holder, ttl_seconds=self.ttl):
+                        logger.warning("lease %s was taken over", self.lease)
+                        return
+                except DatabaseError as exc:
+                    logger.warning("lease %s not renewed: %s", self.lease, exc.__class__.__name__)
+        finally:
+            connections.close_all()  # this thread's connection only
+
+
 @contextmanager
-def job_lock(name, *, ttl_seconds=3600):
-    """Yields ``True`` when this process holds the lock, ``False`` when someone else does."""
+def job_lock(name, *, ttl_seconds=DEFAULT_TTL, task_id=None):
+    """Yields ``True`` when this process holds the lock, ``False`` when someone else does (or the
+    task ``task_id`` already ran to completion)."""
+    if already_succeeded(task_id):
+        yield False
+        return
     holder = acquire(name, ttl_seconds=ttl_seconds)
+    heartbeat = None
+    if holder is not None:
+        heartbeat = _Heartbeat(name, holder, ttl_seconds)
+        heartbeat.start()
     try:
         yield holder is not None
     finally:
-        if holder is not None:
+        if heartbeat is not None:
+            heartbeat.stopped.set()
+            heartbeat.join(timeout=5)
             release(name, holder)

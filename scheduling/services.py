@@ -6,13 +6,13 @@ import socket
 import uuid
 from zoneinfo import ZoneInfo
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
 
 from accounts.audit import NO_REQUEST, audit_record
+from exitus.queueing import after_commit, publish_named
 
 from .catalogue import JOBS, job_for_task, parse_cron, validate_params
 from .choices import JobRunStatus, JobTrigger
@@ -84,18 +84,20 @@ def job_run_now(*, periodic_task, actor, meta=NO_REQUEST):
         )
         audit_record(
             actor=actor,
-            action="job.run_now",
+            action="scheduling.job.run_now",
             target=periodic_task,
             changes={"task_id": [None, task_id], "parameters": [None, params]},
             meta=meta,
         )
-        transaction.on_commit(
-            lambda: current_app.send_task(
-                job.task,
-                kwargs=params,
-                task_id=task_id,
-                headers={"periodic_task_name": periodic_task.name},
-            )
+        after_commit(
+            lambda: publish_named(
+                job.task, kwargs=params, task_id=task_id, headers={"periodic_task_name": periodic_task.name}
+            ),
+            on_failure=lambda: JobRun.objects.filter(pk=run.pk).update(
+                status=JobRunStatus.FAILURE,
+                finished_at=timezone.now(),
+                error="Fila de tarefas indisponível: a execução não foi enviada. Tente novamente.",
+            ),
         )
     return run
 

@@ -49,7 +49,7 @@ def job_started(task_id=None, task=None, kwargs=None, **_):
                 "trigger": JobTrigger.BEAT if _periodic_task_name(task) else JobTrigger.OTHER,
             },
         )
-        if not created:
+        if not created and run.status != JobRunStatus.SUCCESS:  # a finished run stays finished
             run.status = JobRunStatus.RUNNING
             run.started_at = timezone.now()
             run.finished_at = None
@@ -71,7 +71,8 @@ def job_finished(task_id=None, task=None, retval=None, state=None, **_):
     elif status != JobRunStatus.SUCCESS:
         error = f"{type(retval).__name__}: {retval}"[:2000] if isinstance(retval, BaseException) else str(retval)
     try:
-        JobRun.objects.filter(task_id=task_id).update(
+        # A redelivered copy of a task that had already succeeded skips: the row keeps its success.
+        JobRun.objects.filter(task_id=task_id).exclude(status=JobRunStatus.SUCCESS).update(
             status=status, finished_at=timezone.now(), counts=counts, error=error
         )
     except DatabaseError:

@@ -9,17 +9,17 @@ from . import backup, cleanup
 from .locks import job_lock
 
 
-@shared_task(name="scheduling.backup_data", soft_time_limit=1800, time_limit=1900)
-def backup_data(keep=None):
-    with job_lock("BACKUP_DADOS", ttl_seconds=1900) as acquired:
+@shared_task(name="scheduling.backup_data", bind=True, soft_time_limit=1800, time_limit=1900)
+def backup_data(self, keep=None):
+    with job_lock("BACKUP_DADOS", task_id=self.request.id) as acquired:
         if not acquired:
             return {"skipped": "outro backup em andamento"}
         return backup.backup_create(keep=keep)
 
 
-@shared_task(name="scheduling.cleanup_logs", soft_time_limit=1800, time_limit=1900)
-def cleanup_logs(retention_days=None):
-    with job_lock("LIMPEZA_LOGS", ttl_seconds=1900) as acquired:
+@shared_task(name="scheduling.cleanup_logs", bind=True, soft_time_limit=1800, time_limit=1900)
+def cleanup_logs(self, retention_days=None):
+    with job_lock("LIMPEZA_LOGS", task_id=self.request.id) as acquired:
         if not acquired:
             return {"skipped": "limpeza já em andamento"}
         return {"deleted": cleanup.cleanup_old_rows(retention_days=retention_days)}

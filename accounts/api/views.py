@@ -7,8 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
-from exitus.api.errors import as_drf_error
-
 from .. import services
 from ..audit import RequestMeta
 from ..choices import Role
@@ -104,7 +102,7 @@ class UserViewSet(
 
     def _is_admin(self):
         user = self.request.user
-        return user.is_authenticated and user.role == Role.ADMIN
+        return user.is_authenticated and user.is_admin_role
 
     @extend_schema(request=UserWriteSerializer, responses={201: UserSerializer})
     def create(self, request, *args, **kwargs):
@@ -120,8 +118,7 @@ class UserViewSet(
             data["role"] = Role.USER
             data["is_active"] = True
         actor = request.user if request.user.is_authenticated else None
-        with as_drf_error():
-            user = services.user_create(**data, actor=actor, meta=RequestMeta.from_request(request))
+        user = services.user_create(**data, actor=actor, meta=RequestMeta.from_request(request))
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=UserUpdateSerializer, responses=UserSerializer)
@@ -142,10 +139,7 @@ class UserViewSet(
             data.pop("is_active", None)
         elif user.pk == request.user.pk and data.get("is_active") is False:
             raise ValidationError({"active": [_("Você não pode desativar o próprio usuário.")]})
-        with as_drf_error():
-            user = services.user_update(
-                user=user, data=data, actor=request.user, meta=RequestMeta.from_request(request)
-            )
+        user = services.user_update(user=user, data=data, actor=request.user, meta=RequestMeta.from_request(request))
         return Response(UserSerializer(user).data)
 
     @extend_schema(request=UserUpdateSerializer, responses=UserSerializer)
@@ -154,6 +148,5 @@ class UserViewSet(
 
     def destroy(self, request, *args, **kwargs):
         user = self.get_object()
-        with as_drf_error():
-            services.user_delete(user=user, actor=request.user, meta=RequestMeta.from_request(request))
+        services.user_delete(user=user, actor=request.user, meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

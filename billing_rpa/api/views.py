@@ -1,16 +1,13 @@
 """The billing API: thin views over ``services`` (writes) and ``selectors`` (reads)."""
 
-from contextlib import contextmanager
-
 from django.core import signing
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -19,7 +16,6 @@ from rest_framework.views import APIView
 
 from accounts.audit import RequestMeta
 from accounts.permissions import ReadOnlyRoleCannotWrite
-from exitus.api.errors import to_drf_detail
 from exitus.api.params import int_param
 from exitus.streaming import streams_over_asgi
 
@@ -31,31 +27,6 @@ from ..validators import MONTH_RE
 from . import serializers as s
 from .permissions import BillingPermission
 from .streams import EventStreamRenderer, log_events, parse_last_event_id
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("O estado atual não permite esta ação.")
-    default_code = "conflict"
-
-
-class StorageDown(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = _("Armazenamento de arquivos indisponível no momento; nada foi alterado. Tente novamente.")
-    default_code = "storage_unavailable"
-
-
-@contextmanager
-def service_errors():
-    """Service exceptions → HTTP: invalid state 409, storage down 503, bad input field-level 400."""
-    try:
-        yield
-    except services.InvalidTransition as exc:
-        raise Conflict(exc.messages[0]) from exc
-    except storage.StorageUnavailable as exc:
-        raise StorageDown() from exc
-    except DjangoValidationError as exc:
-        raise ValidationError(to_drf_detail(exc)) from exc
 
 
 def _meta(request):
@@ -93,19 +64,17 @@ class CarrierViewSet(
     selector = staticmethod(selectors.carrier_list)
 
     def perform_create(self, serializer):
-        with service_errors():
-            serializer.instance = services.carrier_save(
-                data=serializer.validated_data, actor=self.request.user, meta=_meta(self.request)
-            )
+        serializer.instance = services.carrier_save(
+            data=serializer.validated_data, actor=self.request.user, meta=_meta(self.request)
+        )
 
     def perform_update(self, serializer):
-        with service_errors():
-            serializer.instance = services.carrier_save(
-                carrier=serializer.instance,
-                data=serializer.validated_data,
-                actor=self.request.user,
-                meta=_meta(self.request),
-            )
+        serializer.instance = services.carrier_save(
+            carrier=serializer.instance,
+            data=serializer.validated_data,
+            actor=self.request.user,
+            meta=_meta(self.request),
+        )
 
 
 @extend_schema_view(
@@ -140,10 +109,9 @@ class BillingClientViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         password = data.pop("portal_password", None)
-        with service_errors():
-            client = services.client_save(
-                client=client, data=data, portal_password=password, actor=request.user, meta=_meta(request)
-            )
+        client = services.client_save(
+            client=client, data=data, portal_password=password, actor=request.user, meta=_meta(request)
+        )
         return s.BillingClientSerializer(client).data
 
     def create(self, request, *args, **kwargs):
@@ -154,8 +122,7 @@ class BillingClientViewSet(
         return Response(self._save(request, client=self.get_object(), partial=partial))
 
     def perform_destroy(self, instance):
-        with service_errors():
-            services.client_delete(client=instance, actor=self.request.user, meta=_meta(self.request))
+        services.client_delete(client=instance, actor=self.request.user, meta=_meta(self.request))
 
     @extend_schema(
         request={"multipart/form-data": s.ClientImportSerializer},
@@ -169,13 +136,12 @@ class BillingClientViewSet(
         upload = serializer.validated_data["file"]
         if upload.size > 20 * 1024 * 1024:
             raise ValidationError({"file": [_("Arquivo CSV grande demais (máximo 20 MB).")]})
-        with service_errors():
-            report = importers.clients_import_csv(
-                raw=upload.read(),
-                dry_run=serializer.validated_data["dry_run"],
-                actor=request.user,
-                meta=_meta(request),
-            )
+        report = importers.clients_import_csv(
+            raw=upload.read(),
+            dry_run=serializer.validated_data["dry_run"],
+            actor=request.user,
+            meta=_meta(request),
+        )
         return Response(s.ClientImportReportSerializer(report).data)
 
 
@@ -206,8 +172,7 @@ class InvoiceProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
     def create(self, request, *args, **kwargs):
         serializer = s.InvoiceProcessCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with service_errors():
-            process = services.process_create(**serializer.validated_data, actor=request.user, meta=_meta(request))
+        process = services.process_create(**serializer.validated_data, actor=request.user, meta=_meta(request))
         return Response(self._reload(process), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CreateMonthSerializer, responses={200: s.CreateMonthResultSerializer})
@@ -215,19 +180,17 @@ class InvoiceProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
     def create_month(self, request):
         serializer = s.CreateMonthSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with service_errors():
-            result = services.process_create_month(
-                month=serializer.validated_data.get("month") or None, actor=request.user, meta=_meta(request)
-            )
+        result = services.process_create_month(
+            month=serializer.validated_data.get("month") or None, actor=request.user, meta=_meta(request)
+        )
         return Response(s.CreateMonthResultSerializer(result).data)
 
     @extend_schema(request=None, responses={202: s.ExecutionSerializer, 409: CONFLICT, 403: FORBIDDEN})
     @action(detail=True, methods=["post"])
     def download(self, request, pk=None):
-        with service_errors():
-            execution = services.process_request_download(
-                process=self.get_object(), actor=request.user, meta=_meta(request)
-            )
+        execution = services.process_request_download(
+            process=self.get_object(), actor=request.user, meta=_meta(request)
+        )
         return Response(s.ExecutionSerializer(execution).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -245,23 +208,21 @@ class InvoiceProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         if upload.size > settings.BILLING_INVOICE_MAX_BYTES:
             limit_mb = settings.BILLING_INVOICE_MAX_BYTES / 1024 / 1024
             raise ValidationError({"file": [_("Arquivo maior que o limite de %(mb).1f MB.") % {"mb": limit_mb}]})
-        with service_errors():
-            execution = services.process_upload_invoice(
-                process=process,
-                content=upload.read(),
-                filename=upload.name,
-                due_date=serializer.validated_data["due_date"],
-                amount=serializer.validated_data["amount"],
-                actor=request.user,
-                meta=_meta(request),
-            )
+        execution = services.process_upload_invoice(
+            process=process,
+            content=upload.read(),
+            filename=upload.name,
+            due_date=serializer.validated_data["due_date"],
+            amount=serializer.validated_data["amount"],
+            actor=request.user,
+            meta=_meta(request),
+        )
         return Response(s.ExecutionSerializer(execution).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.InvoiceProcessSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        with service_errors():
-            process = services.process_approve(process=self.get_object(), actor=request.user, meta=_meta(request))
+        process = services.process_approve(process=self.get_object(), actor=request.user, meta=_meta(request))
         return Response(self._reload(process))
 
     @extend_schema(request=s.RejectSerializer, responses={200: s.InvoiceProcessSerializer, 409: CONFLICT})
@@ -269,22 +230,20 @@ class InvoiceProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
     def reject(self, request, pk=None):
         serializer = s.RejectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with service_errors():
-            process = services.process_reject(
-                process=self.get_object(),
-                reason=serializer.validated_data["reason"],
-                actor=request.user,
-                meta=_meta(request),
-            )
+        process = services.process_reject(
+            process=self.get_object(),
+            reason=serializer.validated_data["reason"],
+            actor=request.user,
+            meta=_meta(request),
+        )
         return Response(self._reload(process))
 
     @extend_schema(request=None, responses={202: s.ExecutionSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], url_path="send-to-sat")
     def send_to_sat(self, request, pk=None):
-        with service_errors():
-            execution = services.process_request_sat_upload(
-                process=self.get_object(), actor=request.user, meta=_meta(request)
-            )
+        execution = services.process_request_sat_upload(
+            process=self.get_object(), actor=request.user, meta=_meta(request)
+        )
         return Response(s.ExecutionSerializer(execution).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -300,8 +259,7 @@ class InvoiceProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         if not process.invoice_key:
             raise NotFound(_("Este processo ainda não tem fatura."))
         try:
-            with service_errors():
-                handle = storage.open_invoice(process.invoice_key)
+            handle = storage.open_invoice(process.invoice_key)
         except FileNotFoundError as exc:
             raise NotFound(_("Arquivo da fatura não encontrado no armazenamento.")) from exc
         filename = process.invoice_filename or services.invoice_filename(process)
@@ -326,15 +284,13 @@ class ExecutionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Billing
     @extend_schema(request=None, responses={200: s.ExecutionSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        with service_errors():
-            execution = services.execution_cancel(execution=self.get_object(), actor=request.user, meta=_meta(request))
+        execution = services.execution_cancel(execution=self.get_object(), actor=request.user, meta=_meta(request))
         return Response(s.ExecutionSerializer(execution).data)
 
     @extend_schema(request=None, responses={202: s.ExecutionSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
-        with service_errors():
-            execution = services.execution_retry(execution=self.get_object(), actor=request.user, meta=_meta(request))
+        execution = services.execution_retry(execution=self.get_object(), actor=request.user, meta=_meta(request))
         return Response(s.ExecutionSerializer(execution).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -455,6 +411,4 @@ class InvoiceFileView(APIView):
             handle = storage.open_invoice(process.invoice_key)
         except FileNotFoundError as exc:
             raise NotFound(_("Fatura não encontrada.")) from exc
-        except storage.StorageUnavailable as exc:
-            raise StorageDown() from exc
         return FileResponse(handle, content_type="application/pdf", filename=process.invoice_filename or "fatura.pdf")

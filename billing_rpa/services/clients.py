@@ -4,14 +4,12 @@ Portal passwords are encrypted (``crypto``) and never part of an audit row, a lo
 """
 
 import hashlib
-from datetime import date
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.audit import NO_REQUEST, audit_record, diff
+from accounts.audit import NO_REQUEST, audit_changes, audit_record
 
 from .. import crypto
 from ..models import BillingClient, Carrier
@@ -36,39 +34,29 @@ CLIENT_FIELDS = (
 )
 
 
-def _json_value(value):
-    if isinstance(value, Carrier | BillingClient):
-        return value.pk
-    if isinstance(value, Decimal | date):
-        return str(value)
-    return value
-
-
-def _snapshot(obj, fields):
-    return {name: _json_value(getattr(obj, name)) for name in fields}
-
-
 @transaction.atomic
 def carrier_save(*, carrier=None, data, actor, meta=NO_REQUEST) -> Carrier:
     """Create (``carrier=None``) or update a carrier."""
     creating = carrier is None or carrier.pk is None
     carrier = carrier or Carrier()
+    action = "billing.carrier.create" if creating else "billing.carrier.update"
     # Compare with the stored row: the admin hands us an instance its form already changed.
-    before = {} if creating else _snapshot(Carrier.objects.get(pk=carrier.pk), CARRIER_FIELDS)
-    for name in CARRIER_FIELDS:
-        if name in data:
-            setattr(carrier, name, data[name])
-    carrier.code = (carrier.code or "").strip().upper()
-    carrier.full_clean()
-    carrier.save()
-    changes = diff(before, _snapshot(carrier, CARRIER_FIELDS))
-    audit_record(
+    with audit_changes(
+        carrier,
+        CARRIER_FIELDS,
+        action=action,
         actor=actor,
-        action="billing.carrier.create" if creating else "billing.carrier.update",
-        target=carrier,
-        changes=changes,
         meta=meta,
-    )
+        system=True,
+        creating=creating,
+        from_database=not creating,
+    ):
+        for name in CARRIER_FIELDS:
+            if name in data:
+                setattr(carrier, name, data[name])
+        carrier.code = (carrier.code or "").strip().upper()
+        carrier.full_clean()
+        carrier.save()
     return carrier
 
 
@@ -106,29 +94,27 @@ def client_save(*, client=None, data, portal_password=None, actor, meta=NO_REQUE
     """
     creating = client is None or client.pk is None
     client = client or BillingClient()
-    before = {} if creating else _snapshot(BillingClient.objects.get(pk=client.pk), CLIENT_FIELDS)
-    for name in CLIENT_FIELDS:
-        if name in data:
-            setattr(client, name, data[name])
-    _clean_client(client)
-    password_changed = False
-    if portal_password is not None:
-        old = crypto.decrypt(client.portal_password_encrypted) if client.portal_password_encrypted else ""
-        if portal_password != old:
-            client.portal_password_encrypted = crypto.encrypt(portal_password)
-            password_changed = True
-    client.save()
-    changes = diff(before, _snapshot(client, CLIENT_FIELDS))
-    if password_changed:
-        changes["portal_password"] = [REDACTED, REDACTED]
-    if creating or changes:
-        audit_record(
-            actor=actor,
-            action="billing.client.create" if creating else "billing.client.update",
-            target=client,
-            changes=changes,
-            meta=meta,
-        )
+    action = "billing.client.create" if creating else "billing.client.update"
+    with audit_changes(
+        client,
+        CLIENT_FIELDS,
+        action=action,
+        actor=actor,
+        meta=meta,
+        system=True,
+        creating=creating,
+        from_database=not creating,
+    ) as extra:
+        for name in CLIENT_FIELDS:
+            if name in data:
+                setattr(client, name, data[name])
+        _clean_client(client)
+        if portal_password is not None:
+            old = crypto.decrypt(client.portal_password_encrypted) if client.portal_password_encrypted else ""
+            if portal_password != old:
+                client.portal_password_encrypted = crypto.encrypt(portal_password)
+                extra["portal_password"] = [REDACTED, REDACTED]
+        client.save()
     return client
 
 

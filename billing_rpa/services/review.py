@@ -116,9 +116,8 @@ def process_upload_invoice(
                 },
                 meta=meta,
             )
-    except Exception:
-        if stored.key != process.invoice_key:
-            storage.delete_invoice(stored.key)
+    except BaseException:
+        storage.discard_unreferenced(stored.key)  # nothing points at it: no orphan file
         raise
     return execution
 

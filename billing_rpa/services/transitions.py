@@ -10,12 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from exitus.errors import Conflict
+
 from .. import live
 from ..choices import EXECUTION_TRANSITIONS, PROCESS_TRANSITIONS, ExecutionStatus, ProcessStatus
 from ..models import Execution, InvoiceProcess
 
 
-class InvalidTransition(ValidationError):
+class InvalidTransition(ValidationError, Conflict):
     """The object is not in a state that allows this action (the API answers 409)."""
 
 

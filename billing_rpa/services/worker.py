@@ -281,6 +281,19 @@ def _complete_download(execution, result: dict, client: RpaClient) -> str:
         if failures == 1 or failures % 10 == 0:
             _append_log(execution.pk, message)
         return "poll_retry"
+    try:
+        outcome = _record_download(execution, process, stored, result, absolute, due, amount)
+    except BaseException:
+        storage.discard_unreferenced(stored.key)  # the database write failed: no orphan file
+        raise
+    if outcome != "stored":
+        storage.discard_unreferenced(stored.key)  # another attempt won, or the process moved on
+        return "noop" if outcome == "noop" else "completed"
+    return "completed"
+
+
+def _record_download(execution, process, stored, result, absolute, due, amount) -> str:
+    """The database side of a stored download: ``stored``, ``noop`` (finished elsewhere) or ``moved``."""
     with transaction.atomic():
         if not _finish_execution(
             execution.pk,
@@ -305,10 +318,10 @@ def _complete_download(execution, result: dict, client: RpaClient) -> str:
                 )
         except InvalidTransition as exc:
             _append_log(execution.pk, _("Fatura baixada, mas o processo já havia avançado: %(e)s") % {"e": exc.message})
-            return "completed"
+            return "moved"
         notifications_resolve_step(process_id=process.pk, kind=execution.kind, execution_id=execution.pk)
         _append_log(execution.pk, _("Fatura armazenada (%(size)s bytes).") % {"size": stored.size})
-    return "completed"
+    return "stored"
 
 
 def _complete_sat(execution, result: dict) -> str:

@@ -55,10 +55,10 @@ def test_permission_migration_keeps_every_holder_able_to_act(db):
 
 
 def test_billing_staff_keep_admin_access_when_they_stop_being_admin(db):
-    operator, outsider = AdminFactory(), AdminFactory()
+    operator, outsider, boss = AdminFactory(), AdminFactory(), AdminFactory()
     operator.groups.add(Group.objects.get(name="Operador"))
     outsider.groups.add(Group.objects.create(name="Outro grupo"))
-    for user in (operator, outsider):
-        account_services.user_update(user=user, data={"role": "USER"}, actor=user)
+    for user in (operator, outsider):  # another ADMIN demotes them (nobody may demote themself)
+        account_services.user_update(user=user, data={"role": "USER"}, actor=boss)
     assert (fresh(operator).is_superuser, fresh(operator).is_staff) == (False, True)
     assert (fresh(outsider).is_superuser, fresh(outsider).is_staff) == (False, False)

@@ -1,6 +1,7 @@
 """Invoice storage: filesystem (default) and S3 through a loopback moto server; storage outages."""
 
 import contextlib
+import time
 
 import boto3
 import httpx
@@ -142,8 +143,12 @@ def test_download_with_storage_down_keeps_process_and_retries(sim, process, oper
     media = settings.MEDIA_ROOT
     media.parent.mkdir(parents=True, exist_ok=True)
     media.write_text("not a directory")  # the filesystem storage cannot write anything now
-    for _ in range(3):
+    deadline = time.monotonic() + 20  # poll until the robot's job is done and the store has failed once
+    while time.monotonic() < deadline:
         services.executions_poll_due(budget_seconds=0.1)
+        execution.refresh_from_db()
+        if execution.poll_failures:
+            break
     execution.refresh_from_db()
     process.refresh_from_db()
     assert execution.status == ExecutionStatus.EXECUTANDO and execution.poll_failures >= 1
@@ -154,3 +159,46 @@ def test_download_with_storage_down_keeps_process_and_retries(sim, process, oper
     process.refresh_from_db()
     assert process.status == ProcessStatus.AGUARDANDO_APROVACAO
     assert len(sim.robot_jobs()) == 1
+
+
+def _stored_files(settings):
+    root = settings.MEDIA_ROOT
+    return list(root.rglob("*.pdf")) if root.exists() else []
+
+
+def test_manual_upload_whose_database_write_fails_leaves_no_file(process, pdf_bytes, operador, settings, monkeypatch):
+    from django.db import DatabaseError
+
+    from billing_rpa.services import review
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(review, "_transition_process", broken)
+    with pytest.raises(DatabaseError):
+        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador)
+    process.refresh_from_db()
+    assert process.status == ProcessStatus.AGUARDANDO_DOWNLOAD and not process.invoice_key
+    assert _stored_files(settings) == []
+
+
+def test_download_whose_database_write_fails_leaves_no_file(sim, process, operador, settings, monkeypatch):
+    from django.db import DatabaseError
+
+    from billing_rpa.services import worker
+
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise DatabaseError("the database went away")
+
+    services.process_request_download(process=process, actor=operador)
+    monkeypatch.setattr(worker, "_transition_process", broken)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not calls:  # the poller logs the failure and goes on
+        services.executions_poll_due(budget_seconds=0.2)
+    assert calls, "the robot's job never finished"
+    process.refresh_from_db()
+    assert not process.invoice_key
+    assert _stored_files(settings) == []

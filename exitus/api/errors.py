@@ -10,7 +10,6 @@
 
 import logging
 import sys
-from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
@@ -35,15 +34,6 @@ def to_drf_detail(exc: DjangoValidationError):
     return {"detail": exc.messages[0] if len(exc.messages) == 1 else exc.messages}
 
 
-@contextmanager
-def as_drf_error():
-    """Re-raise a service's ``django.core.exceptions.ValidationError`` as a DRF 400."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        raise ValidationError(to_drf_detail(exc)) from exc
-
-
 class ConflictError(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
@@ -55,12 +45,14 @@ class UnavailableError(APIException):
 
 
 def _translate(exc):
+    if isinstance(exc, Conflict):  # before ValidationError: a state conflict may subclass both
+        detail = exc.messages[0] if isinstance(exc, DjangoValidationError) else str(exc)
+        return ConflictError(detail or exc.default_detail)
+    if isinstance(exc, Unavailable):
+        logger.warning("unavailable: %s", exc.__class__.__name__)
+        return UnavailableError(exc.default_detail)
     if isinstance(exc, DjangoValidationError):
         return ValidationError(to_drf_detail(exc))
-    if isinstance(exc, Conflict):
-        return ConflictError(str(exc) or _("Conflito com o estado atual."))
-    if isinstance(exc, Unavailable):
-        return UnavailableError(str(exc) or _("Serviço temporariamente indisponível."))
     if isinstance(exc, UNREACHABLE):
         logger.error("database unavailable: %s", exc.__class__.__name__)
         return UnavailableError(_("Banco de dados indisponível; tente novamente em instantes."))

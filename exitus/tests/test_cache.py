@@ -23,7 +23,12 @@ def redis_down():
             "BACKEND": "exitus.cache.ResilientRedisCache",
             "LOCATION": location,
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
+        },
+        "throttle": {
+            "BACKEND": "exitus.cache.FailoverRedisCache",
+            "LOCATION": location,
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        },
     }
     with override_settings(CACHES=config):
         yield caches["default"]
@@ -43,7 +48,23 @@ def test_cache_calls_degrade_to_misses(redis_down):
 def test_login_and_health_while_redis_is_down(redis_down, api_client, client):
     UserFactory(username="ana")
     login = api_client.post("/api/v1/auth/token/", {"username": "ana", "password": DEFAULT_PASSWORD})
-    assert login.status_code == 200  # throttles fail open
+    assert login.status_code == 200  # the site keeps serving
     health = client.get("/health/")
     assert health.status_code == 503
     assert "cache" in health.json()["failing"]
+
+
+@pytest.mark.django_db
+def test_login_throttle_keeps_limiting_while_redis_is_down(redis_down, api_client, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "login_username": "3/min", "login_ip": "100/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    UserFactory(username="bia")
+    statuses = [
+        api_client.post("/api/v1/auth/token/", {"username": "bia", "password": "errada-123"}).status_code
+        for _ in range(5)
+    ]
+    assert statuses == [401, 401, 401, 429, 429]
+    right = api_client.post("/api/v1/auth/token/", {"username": "bia", "password": DEFAULT_PASSWORD})
+    assert right.status_code == 429  # the budget is spent, Redis or not

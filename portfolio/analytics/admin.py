@@ -106,6 +106,3 @@ class PortfolioEvolutionAdmin(admin.ModelAdmin):
             "monthly_chart": monthly_chart,
             "allocations": allocations,
         }
-
-
-from ..tax.admin import MonthlyAssessmentAdmin, TaxRuleAdmin  # noqa: E402, F401 - registers the tax admin

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from exitus.models import TimeStampedModel, money_field
 
-from ..models import Portfolio
+from ..models.catalogue import Portfolio
 
 
 class PatrimonySnapshot(TimeStampedModel):
@@ -64,7 +64,3 @@ class PortfolioEvolution(Portfolio):
         proxy = True
         verbose_name = _("evolução da carteira")
         verbose_name_plural = _("evolução das carteiras")
-
-
-# The tax models live in ``portfolio.tax.models``; imported here so ``portfolio/models.py`` needs one line.
-from ..tax.models import MonthlyAssessment, TaxRule  # noqa: E402, F401

@@ -19,9 +19,9 @@ from django.db.models import Case, DecimalField, F, FloatField, Min, Sum, Value,
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
-from quotes.models import FxRate, IndicatorRate, PriceBar, Quote
+from exitus.db import pg_binary_rows
 
-from .. import invalidation
+from .. import invalidation, market_data
 from ..choices import CashKind
 from ..dates import start_of_day
 from ..models import Asset, CashMovement, DividendReceipt, Portfolio, PositionEntry
@@ -58,28 +58,7 @@ def as_float(expr):
     return Cast(expr, FloatField())
 
 
-# --- market data version ------------------------------------------------------------------------
-
-
-MARKET_VERSION_SQL = (
-    "SELECT (SELECT MAX(id) FROM quotes_pricebar), (SELECT MAX(id) FROM quotes_fxrate),"
-    " (SELECT MAX(id) FROM quotes_indicatorrate), (SELECT MAX(fetched_at) FROM quotes_quote)"
-)
-assert [m._meta.db_table for m in (PriceBar, FxRate, IndicatorRate, Quote)] == [
-    "quotes_pricebar",
-    "quotes_fxrate",
-    "quotes_indicatorrate",
-    "quotes_quote",
-]
-
-
-def market_version() -> str:
-    """Changes whenever a price bar, FX rate, indicator or quote is added (one query on primary keys/indexes)."""
-    sql = MARKET_VERSION_SQL
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    return "-".join(str(v) for v in row).replace(" ", "_")
+# --- cache keys -----------------------------------------------------------------------------------
 
 
 def data_versions(owner_id) -> tuple[str, str]:
@@ -91,7 +70,7 @@ def data_versions(owner_id) -> tuple[str, str]:
 
 def cache_key(scope: Scope, what: str) -> str:
     global_v, owner_v = data_versions(scope.owner_id)
-    return f"analytics:{what}:{scope.key}:{global_v}:{owner_v}:{market_version()}:{timezone.localdate():%Y%m%d}"
+    return f"analytics:{what}:{scope.key}:{global_v}:{owner_v}:{market_data.version()}:{timezone.localdate():%Y%m%d}"
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -127,16 +106,6 @@ class CashRows:
     amount: np.ndarray
 
 
-def _pg_rows(sql: str, params) -> list:
-    """Rows of a read-only statement in psycopg's binary format (floats and ints parsed in C)."""
-    import psycopg
-
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, binary=True)
-        return cursor.fetchall()
-
-
 def _tz_name() -> str:
     return str(timezone.get_current_timezone())
 
@@ -156,12 +125,6 @@ FROM portfolio_cashmovement
 WHERE {field} = %(scope)s AND kind <> 'transferencia' AND date < %(until)s
 GROUP BY 1, 2, 3
 """
-PRICES_SQL = """
-SELECT a.id, x.d, x.c FROM unnest(%(ids)s::int[]) AS a(id) CROSS JOIN LATERAL (
-    SELECT array_agg(date - DATE '1970-01-01') AS d, array_agg(close::float8) AS c
-    FROM quotes_pricebar WHERE asset_id = a.id AND date >= %(start)s AND date <= %(end)s
-) AS x WHERE x.d IS NOT NULL
-"""
 
 
 def _scope_sql(scope: Scope, end: date) -> dict:
@@ -175,7 +138,7 @@ def _scope_sql(scope: Scope, end: date) -> dict:
 def _ledger(scope: Scope, end: date) -> LedgerRows:
     field = "portfolio_id" if scope.portfolio_id else "owner_id"
     if connection.vendor == "postgresql":
-        rows = _pg_rows(LEDGER_SQL.format(field=field), _scope_sql(scope, end))
+        rows = pg_binary_rows(LEDGER_SQL.format(field=field), _scope_sql(scope, end))
     else:
         trade_flow = Case(
             When(transaction__isnull=False, then=F("cost_basis_brl_delta") - F("realized_pnl_brl_delta")),
@@ -207,7 +170,7 @@ def _ledger(scope: Scope, end: date) -> LedgerRows:
 def _cash(scope: Scope, end: date) -> CashRows:
     field = "portfolio_id" if scope.portfolio_id else "owner_id"
     if connection.vendor == "postgresql":
-        rows = _pg_rows(CASH_SQL.format(field=field), _scope_sql(scope, end))
+        rows = pg_binary_rows(CASH_SQL.format(field=field), _scope_sql(scope, end))
     else:
         rows = [
             (currency, (day - EPOCH).days, kind in EXTERNAL_CASH_KINDS, amount)
@@ -239,33 +202,6 @@ def _dividend_rows(scope: Scope, end: date):
     )
 
 
-def _series_by_asset(asset_ids, start: date, end: date) -> dict:
-    """``{asset_id: (day numbers, closes)}`` ascending by day; one row per asset on PostgreSQL."""
-    if not asset_ids:
-        return {}
-    if connection.vendor == "postgresql":
-        rows = _pg_rows(PRICES_SQL, {"ids": [int(a) for a in asset_ids], "start": start, "end": end})
-        out = {}
-        for asset_id, days, closes in rows:
-            days, closes = np.asarray(days, dtype="int64"), np.asarray(closes, dtype=float)
-            if len(days) > 1 and np.any(np.diff(days) < 0):
-                order = np.argsort(days, kind="stable")
-                days, closes = days[order], closes[order]
-            out[asset_id] = (days, closes)
-        return out
-    out: dict = {}
-    rows = (
-        PriceBar.objects.filter(asset_id__in=list(asset_ids), date__gte=start, date__lte=end)
-        .order_by("asset_id", "date")
-        .values_list("asset_id", "date", "close")
-    )
-    for asset_id, day, close in rows:
-        days, closes = out.setdefault(asset_id, ([], []))
-        days.append((day - EPOCH).days)
-        closes.append(float(close))
-    return {a: (np.asarray(d, dtype="int64"), np.asarray(c, dtype=float)) for a, (d, c) in out.items()}
-
-
 def _on_grid(days: np.ndarray, day_numbers: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Values dated by day numbers → the grid, gaps filled from the last value (NaN before the first)."""
     row = np.full(len(days), np.nan)
@@ -279,11 +215,7 @@ def _on_grid(days: np.ndarray, day_numbers: np.ndarray, values: np.ndarray) -> n
 def _fx_rows(currencies, start: date, end: date) -> dict:
     out = {}
     for currency in currencies:
-        rows = list(
-            FxRate.objects.filter(pair=f"{currency}-BRL", date__gte=start, date__lte=end)
-            .order_by("date")
-            .values_list("date", "rate")
-        )
+        rows = market_data.fx_series(currency=currency, start=start, end=end)
         out[currency] = (
             np.asarray([(d - EPOCH).days for d, _r in rows], dtype="int64"),
             np.asarray([float(r) for _d, r in rows], dtype=float),
@@ -292,13 +224,11 @@ def _fx_rows(currencies, start: date, end: date) -> dict:
 
 
 def _fx_on_grid(days, currencies, start, end) -> dict:
-    from quotes.selectors import fx_rate_on
-
     grids = {"BRL": np.ones(len(days))}
     for currency, (nums, rates) in _fx_rows(currencies - {"BRL"}, start, end).items():
         row = _on_grid(days, nums, rates)
         known = row[~np.isnan(row)]
-        fallback = float(known[0]) if len(known) else float(fx_rate_on(currency=currency) or 1)
+        fallback = float(known[0]) if len(known) else float(market_data.fx_rate_on(currency=currency) or 1)
         grids[currency] = np.where(np.isnan(row), fallback, row)
     return grids
 
@@ -351,12 +281,12 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
     fx = np.vstack([fx_grid[assets[a]["currency"]] for a in asset_ids]) if A else np.zeros(shape)
 
     price = np.full(shape, np.nan)
-    for asset_id, (nums, closes) in _series_by_asset(asset_ids, fx_start, end).items():
+    for asset_id, (nums, closes) in market_data.close_series(asset_ids=asset_ids, start=fx_start, end=end).items():
         price[index[asset_id]] = _on_grid(days, nums, closes)
     if end >= timezone.localdate():
-        for quote in Quote.objects.filter(asset_id__in=asset_ids).values("asset_id", "price", "market_time"):
-            if timezone.localtime(quote["market_time"]).date() >= days[-1].astype(object) - timedelta(days=4):
-                price[index[quote["asset_id"]], -1] = float(quote["price"])
+        for quote in market_data.latest_quotes(asset_ids=asset_ids).values():
+            if timezone.localtime(quote.market_time).date() >= days[-1].astype(object) - timedelta(days=4):
+                price[index[quote.asset_id], -1] = float(quote.price)
 
     cash, inflow, outflow = _cash_arrays(days, cash_rows, fx_grid)
     return engine.DailyInputs(
@@ -405,7 +335,7 @@ def _cash_arrays(days, rows: CashRows, fx_grid):
 
 def _cdi_daily(days) -> np.ndarray:
     start, end = days[0].astype(object), days[-1].astype(object)
-    rows = list(IndicatorRate.objects.filter(series="CDI", date__gte=start, date__lte=end).values_list("date", "value"))
+    rows = market_data.indicator_series(series="CDI", start=start, end=end)
     out = np.zeros(len(days))
     if rows:
         idx = engine.positions_of(days, [r[0] for r in rows])
@@ -452,8 +382,8 @@ def benchmark_indexes(days: np.ndarray, names, cdi_daily: np.ndarray) -> dict:
 
 def _ipca_monthly(days) -> dict:
     start = days[0].astype(object).replace(day=1)
-    rows = IndicatorRate.objects.filter(series="IPCA", date__gte=start, date__lte=days[-1].astype(object))
-    return {d.replace(day=1): float(v) for d, v in rows.values_list("date", "value")}
+    rows = market_data.indicator_series(series="IPCA", start=start, end=days[-1].astype(object))
+    return {d.replace(day=1): float(v) for d, v in rows}
 
 
 def _price_index(days, tickers) -> np.ndarray | None:
@@ -465,7 +395,7 @@ def _price_index(days, tickers) -> np.ndarray | None:
         if market:
             assets = assets.filter(market=market.upper())
         for asset in assets:
-            series = _series_by_asset([asset.pk], start, end).get(asset.pk)
+            series = market_data.close_series(asset_ids=[asset.pk], start=start, end=end).get(asset.pk)
             if series is None or not len(series[0]):
                 continue
             row = _on_grid(days, *series)

@@ -2,8 +2,9 @@
 
 from celery import shared_task
 
+from exitus.months import parse_month
+
 from . import services
-from .months import parse_month
 
 
 @shared_task(name="portfolio.month_end_snapshot", acks_late=True, soft_time_limit=1800, time_limit=1900)

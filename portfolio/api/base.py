@@ -25,7 +25,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 
 from accounts.audit import RequestMeta
-from accounts.choices import Role
 from accounts.permissions import AdminWritesOthersRead, ReadOnlyRoleCannotWrite
 from exitus.api.params import id_param
 
@@ -35,15 +34,24 @@ NUMERIC_ID = r"[0-9]+"
 
 
 def is_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+    return bool(user and user.is_authenticated and user.is_admin_role)
+
+
+def requested_owner_id(request) -> int | None:
+    """The user an ADMIN acts for: ``?owner=<id>`` (``?user=<id>`` is kept as an alias).
+
+    ``None`` when none is named or the requester is not an ADMIN (everyone else only ever
+    reads their own data: the parameter is ignored for them).
+    """
+    if not is_admin(request.user):
+        return None
+    name = "owner" if request.query_params.get("owner", "") != "" else "user"
+    return id_param(request, name)
 
 
 def owner_for(request) -> int:
-    """Whose data a request reads: the user's own; ADMIN may name someone with ``?owner=<id>``."""
-    raw = request.query_params.get("owner", "")
-    if not raw or not is_admin(request.user):
-        return request.user.pk
-    return id_param(request, "owner")
+    """Whose data a request reads: the user's own; ADMIN may name someone (:func:`requested_owner_id`)."""
+    return requested_owner_id(request) or request.user.pk
 
 
 def scope_to_user(queryset: QuerySet, user, owner_field: str = "owner") -> QuerySet:

@@ -13,10 +13,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exitus.api.errors import as_drf_error
 from exitus.api.params import int_param
 
-from .. import exports, importers, selectors, services
+from .. import exports, importers, market_data, selectors, services
 from ..filters import (
     AssetFilter,
     BrokerFilter,
@@ -62,16 +61,13 @@ class ServiceWritesMixin:
         raise NotImplementedError
 
     def perform_create(self, serializer):
-        with as_drf_error():
-            serializer.instance = self.save_service(None, serializer.validated_data)
+        serializer.instance = self.save_service(None, serializer.validated_data)
 
     def perform_update(self, serializer):
-        with as_drf_error():
-            serializer.instance = self.save_service(serializer.instance, serializer.validated_data)
+        serializer.instance = self.save_service(serializer.instance, serializer.validated_data)
 
     def perform_destroy(self, instance):
-        with as_drf_error():
-            self.delete_service(instance)
+        self.delete_service(instance)
 
 
 def owner_param():
@@ -230,28 +226,23 @@ class TransactionViewSet(ExportMixin, *CRUD, OwnedViewSet):
     def create(self, request, *args, **kwargs):
         serializer = s.TransactionWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        with as_drf_error():
-            tx = services.transaction_create(
-                data=services.TradeInput(**serializer.validated_data), actor=request.user, meta=self.meta()
-            )
+        tx = services.transaction_create(
+            data=services.TradeInput(**serializer.validated_data), actor=request.user, meta=self.meta()
+        )
         return Response(s.TransactionSerializer(tx).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         tx = self.get_object()
         serializer = s.TransactionUpdateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        with as_drf_error():
-            tx = services.transaction_update(
-                tx=tx, changes=serializer.validated_data, actor=request.user, meta=self.meta()
-            )
+        tx = services.transaction_update(tx=tx, changes=serializer.validated_data, actor=request.user, meta=self.meta())
         return Response(s.TransactionSerializer(tx).data)
 
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
-        with as_drf_error():
-            services.transaction_delete(tx=instance, actor=self.request.user, meta=self.meta())
+        services.transaction_delete(tx=instance, actor=self.request.user, meta=self.meta())
 
     @extend_schema(
         request={"multipart/form-data": s.ImportRequestSerializer},
@@ -276,18 +267,17 @@ class TransactionViewSet(ExportMixin, *CRUD, OwnedViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         upload = data["file"]
-        with as_drf_error():
-            report = importers.run(
-                content=upload.read(),
-                file_name=upload.name,
-                portfolio=data["portfolio"],
-                source=data["source"],
-                default_broker=data["broker"],
-                dry_run=data["dry_run"],
-                fill_b3_fees=data["fill_b3_fees"],
-                actor=request.user,
-                meta=self.meta(),
-            )
+        report = importers.run(
+            content=upload.read(),
+            file_name=upload.name,
+            portfolio=data["portfolio"],
+            source=data["source"],
+            default_broker=data["broker"],
+            dry_run=data["dry_run"],
+            fill_b3_fees=data["fill_b3_fees"],
+            actor=request.user,
+            meta=self.meta(),
+        )
         body = report.as_dict()
         code = status.HTTP_400_BAD_REQUEST if report.errors and not data["dry_run"] else status.HTTP_200_OK
         if not data["dry_run"] and not report.errors:
@@ -314,10 +304,8 @@ class PositionViewSet(ExportMixin, *READ, OwnedViewSet):
         return context
 
     def _with_quotes(self, positions):
-        from quotes.selectors import latest_quotes
-
         context = self.get_serializer_context()
-        context["quotes"] = latest_quotes(asset_ids={p.asset_id for p in positions})
+        context["quotes"] = market_data.latest_quotes(asset_ids={p.asset_id for p in positions})
         return s.PositionSerializer(positions, many=True, context=context).data
 
     def list(self, request, *args, **kwargs):
@@ -371,25 +359,22 @@ class CashMovementViewSet(*CRUD, OwnedViewSet):
     def create(self, request, *args, **kwargs):
         serializer = s.CashMovementWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        with as_drf_error():
-            movement = services.cash_movement_create(
-                owner=request.user, **serializer.validated_data, actor=request.user, meta=self.meta()
-            )
+        movement = services.cash_movement_create(
+            owner=request.user, **serializer.validated_data, actor=request.user, meta=self.meta()
+        )
         return Response(s.CashMovementSerializer(movement).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         movement = self.get_object()
         serializer = s.CashMovementUpdateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        with as_drf_error():
-            movement = services.cash_movement_update(
-                movement=movement, **serializer.validated_data, actor=request.user, meta=self.meta()
-            )
+        movement = services.cash_movement_update(
+            movement=movement, **serializer.validated_data, actor=request.user, meta=self.meta()
+        )
         return Response(s.CashMovementSerializer(movement).data)
 
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
-        with as_drf_error():
-            services.cash_movement_delete(movement=instance, actor=self.request.user, meta=self.meta())
+        services.cash_movement_delete(movement=instance, actor=self.request.user, meta=self.meta())

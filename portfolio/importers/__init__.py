@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.audit import NO_REQUEST, audit_record
 
-from .. import bulk, ledger
+from .. import bulk, ledger, market_data
 from ..choices import AssetType, CorporateEventKind, Market
 from ..dates import local_date
 from ..models import Asset, CashMovement, CorporateEvent, Transaction
@@ -164,7 +164,7 @@ def run(
             if actor is not None:
                 audit_record(
                     actor=actor,
-                    action="portfolio.import",
+                    action="portfolio.transaction.import",
                     target=portfolio,
                     changes={
                         "file": [None, report.file_name],
@@ -292,9 +292,7 @@ def _fx(asset, row, memo):
         return None
     key = (currency, local_date(row.trade_date))
     if key not in memo:
-        from quotes.selectors import fx_rate_on
-
-        memo[key] = fx_rate_on(currency=currency, on=key[1])
+        memo[key] = market_data.fx_rate_on(currency=currency, on=key[1])
     return memo[key]
 
 

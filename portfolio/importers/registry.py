@@ -20,11 +20,9 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from ..choices import DEFAULT_CLASS_BY_TYPE, AssetType, Market
+from ..choices import CURRENCY_BY_MARKET, DEFAULT_CLASS_BY_TYPE, AssetType, Market
 from ..models import Asset, Broker
 from .reading import normalise
-
-CURRENCY_BY_MARKET = {Market.BR: "BRL", Market.US: "USD", Market.EU: "EUR", Market.ASIA: "USD", Market.GLOBAL: "USD"}
 
 DESCRIPTION_RULES = [
     (re.compile(r"\b(fundo de investimento imobiliario|fdo inv imob|fii)\b"), AssetType.FII),

@@ -6,6 +6,7 @@ keeps positions, dividend receipts and cash consistent with the trades and event
 
 from .cash import cash_movement_create, cash_movement_delete, cash_movement_update
 from .catalogue import (
+    asset_create,
     asset_delete,
     asset_save,
     broker_delete,
@@ -28,6 +29,7 @@ from .transactions import (
 
 __all__ = [
     "TradeInput",
+    "asset_create",
     "asset_delete",
     "asset_save",
     "broker_delete",

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import NO_REQUEST, audit_record, diff
+from accounts.audit import NO_REQUEST, audit_changes, audit_created, audit_deleted
 
 from .. import invalidation, ledger
 from ..choices import CASH_OUTFLOW_KINDS, CashKind
@@ -66,13 +66,6 @@ def _validate(data: dict, *, owner) -> None:
         raise ValidationError(errors)
 
 
-def _snapshot(movement) -> dict:
-    return {
-        name: str(getattr(movement, f"{name}_id" if name in ("broker", "destination_broker", "portfolio") else name))
-        for name in FIELDS
-    }
-
-
 def _refuse_generated(movement: CashMovement) -> None:
     if movement.transaction_id or movement.dividend_receipt_id:
         raise ValidationError(
@@ -90,14 +83,7 @@ def cash_movement_create(*, owner, actor=None, meta=NO_REQUEST, **data) -> CashM
     data["currency"] = (data.get("currency") or data["broker"].default_currency).upper()
     data["amount"] = signed_amount(data["kind"], data["amount"])
     movement = CashMovement.objects.create(owner=owner, **data)
-    if actor is not None:
-        audit_record(
-            actor=actor,
-            action="portfolio.cash.create",
-            target=movement,
-            changes={k: [None, v] for k, v in _snapshot(movement).items()},
-            meta=meta,
-        )
+    audit_created(movement, FIELDS, action="portfolio.cash.create", actor=actor, meta=meta)
     invalidation.owner_changed(owner.pk)
     return movement
 
@@ -106,7 +92,6 @@ def cash_movement_create(*, owner, actor=None, meta=NO_REQUEST, **data) -> CashM
 def cash_movement_update(*, movement: CashMovement, actor=None, meta=NO_REQUEST, **changes) -> CashMovement:
     movement = CashMovement.objects.select_for_update().select_related("owner", "broker").get(pk=movement.pk)
     _refuse_generated(movement)
-    before = _snapshot(movement)
     merged = {name: changes.get(name, getattr(movement, name)) for name in FIELDS}
     if "amount" not in changes:
         merged["amount"] = abs(movement.amount) if movement.kind != CashKind.AJUSTE else movement.amount
@@ -114,12 +99,10 @@ def cash_movement_update(*, movement: CashMovement, actor=None, meta=NO_REQUEST,
     _validate(merged, owner=movement.owner)
     merged["amount"] = signed_amount(merged["kind"], merged["amount"])
     merged["currency"] = (merged["currency"] or merged["broker"].default_currency).upper()
-    for name, value in merged.items():
-        setattr(movement, name, value)
-    movement.save()
-    changed = diff(before, _snapshot(movement))
-    if actor is not None and changed:
-        audit_record(actor=actor, action="portfolio.cash.update", target=movement, changes=changed, meta=meta)
+    with audit_changes(movement, FIELDS, action="portfolio.cash.update", actor=actor, meta=meta):
+        for name, value in merged.items():
+            setattr(movement, name, value)
+        movement.save()
     invalidation.owner_changed(movement.owner_id)
     return movement
 
@@ -127,14 +110,7 @@ def cash_movement_update(*, movement: CashMovement, actor=None, meta=NO_REQUEST,
 @transaction.atomic
 def cash_movement_delete(*, movement: CashMovement, actor=None, meta=NO_REQUEST) -> None:
     _refuse_generated(movement)
-    if actor is not None:
-        audit_record(
-            actor=actor,
-            action="portfolio.cash.delete",
-            target=movement,
-            changes={k: [v, None] for k, v in _snapshot(movement).items()},
-            meta=meta,
-        )
+    audit_deleted(movement, FIELDS, action="portfolio.cash.delete", actor=actor, meta=meta)
     owner_id = movement.owner_id
     movement.delete()
     invalidation.owner_changed(owner_id)

@@ -7,41 +7,26 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from accounts.audit import NO_REQUEST, audit_record, diff
+from accounts.audit import NO_REQUEST, audit_changes, audit_record
 
 from .. import invalidation
 from ..choices import DEFAULT_CLASS_BY_TYPE, AssetType
 from ..models import Asset, Broker, Portfolio, Position, Transaction
 
 
-def _plain(value):
-    if hasattr(value, "pk"):
-        return value.pk
-    if isinstance(value, (dict, list, bool, int)) or value is None:
-        return value
-    return str(value)
-
-
-def _snapshot(instance, fields) -> dict:
-    return {name: _plain(getattr(instance, name)) for name in fields}
-
-
-def _save(instance, data: dict, *, action: str, actor, meta, exclude=()) -> object:
+def _save(instance, data: dict, *, entity: str, actor, meta, exclude=()) -> object:
     """Apply ``data``, validate with the model's own rules, save and audit (create or update)."""
     creating = instance.pk is None
-    before = {} if creating else _snapshot(instance, data)
-    for name, value in data.items():
-        setattr(instance, name, value)
-    instance.full_clean(exclude=list(exclude), validate_constraints=True)
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as exc:
-        raise ValidationError(_("Registro duplicado ou inconsistente.")) from exc
-    after = _snapshot(instance, data)
-    changes = {k: [None, v] for k, v in after.items()} if creating else diff(before, after)
-    if actor is not None and changes:
-        audit_record(actor=actor, action=action, target=instance, changes=changes, meta=meta)
+    action = f"portfolio.{entity}.{'create' if creating else 'update'}"
+    with audit_changes(instance, data, action=action, actor=actor, meta=meta, creating=creating):
+        for name, value in data.items():
+            setattr(instance, name, value)
+        instance.full_clean(exclude=list(exclude), validate_constraints=True)
+        try:
+            with transaction.atomic():
+                instance.save()
+        except IntegrityError as exc:
+            raise ValidationError(_("Registro duplicado ou inconsistente.")) from exc
     return instance
 
 
@@ -61,7 +46,7 @@ def broker_save(*, broker: Broker | None = None, data: dict, actor=None, meta=NO
     for key in ("country", "default_currency"):
         if data.get(key):
             data[key] = data[key].upper()
-    result = _save(broker or Broker(), data, action="portfolio.broker.save", actor=actor, meta=meta)
+    result = _save(broker or Broker(), data, entity="broker", actor=actor, meta=meta)
     invalidation.everyone_changed()
     return result
 
@@ -85,9 +70,29 @@ def asset_save(*, asset: Asset | None = None, data: dict, actor=None, meta=NO_RE
         raise ValidationError({"currency": [_("O ativo já tem operações: a moeda não pode mudar.")]})
     if data.get("delisted") and not data.get("delisted_at") and not (asset and asset.delisted_at):
         raise ValidationError({"delisted_at": [_("Informe a data da deslistagem.")]})
-    result = _save(asset or Asset(), data, action="portfolio.asset.save", actor=actor, meta=meta)
+    result = _save(asset or Asset(), data, entity="asset", actor=actor, meta=meta)
     invalidation.everyone_changed()
     return result
+
+
+def asset_create(*, data: dict) -> Asset:
+    """Insert a new asset; how another app creates one (the quotes app registering a provider's symbol).
+
+    The type's default class is filled in and the model's own rules are checked (a duplicate ticker
+    and market is refused by its constraint; one inserted concurrently, on ``ticker``). The caller
+    audits under its own action, which says where the asset came from. No cached view changes: a
+    new asset is in nobody's positions yet.
+    """
+    asset = Asset(**data)
+    if not asset.asset_class:
+        asset.asset_class = DEFAULT_CLASS_BY_TYPE[AssetType(asset.asset_type)]
+    asset.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            asset.save()
+    except IntegrityError as exc:
+        raise ValidationError({"ticker": [_("%(ticker)s já está cadastrado.") % {"ticker": asset.ticker}]}) from exc
+    return asset
 
 
 @transaction.atomic
@@ -103,7 +108,7 @@ def portfolio_save(*, portfolio: Portfolio | None = None, owner=None, data: dict
     target = data.get("target_allocation")
     if target is not None:
         _check_target(target)
-    result = _save(instance, data, action="portfolio.portfolio.save", actor=actor, meta=meta)
+    result = _save(instance, data, entity="portfolio", actor=actor, meta=meta)
     invalidation.owner_changed(result.owner_id)
     if previous_owner_id and previous_owner_id != result.owner_id:
         invalidation.owner_changed(previous_owner_id)

@@ -16,9 +16,9 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import NO_REQUEST, audit_record, diff
+from accounts.audit import NO_REQUEST, audit_changes, audit_created, audit_deleted
 
-from .. import invalidation, ledger
+from .. import invalidation, ledger, market_data
 from ..choices import CashKind
 from ..dates import dividend_cutoff, local_date, midday, out_of_range
 from ..models import CashMovement, Dividend, DividendReceipt, Position, PositionEntry
@@ -43,10 +43,8 @@ def _fx_for(dividend: Dividend) -> Decimal:
     """
     if dividend.currency == "BRL":
         return Decimal("1")
-    from quotes.selectors import fx_rate_on
-
     on = dividend.payment_date or dividend.data_com
-    return fx_rate_on(currency=dividend.currency, on=on) or Decimal("1")
+    return market_data.fx_rate_on(currency=dividend.currency, on=on) or Decimal("1")
 
 
 def _today() -> date:
@@ -176,12 +174,6 @@ def _validate(data: dict) -> None:
         raise ValidationError(errors)
 
 
-def _snapshot(dividend):
-    return {
-        field: str(getattr(dividend, f"{field}_id" if field == "asset" else field) or "") for field in DIVIDEND_FIELDS
-    }
-
-
 @transaction.atomic
 def dividend_create(*, actor=None, meta=NO_REQUEST, **data) -> Dividend:
     data.setdefault("withholding_rate", ledger.ZERO)
@@ -190,14 +182,7 @@ def dividend_create(*, actor=None, meta=NO_REQUEST, **data) -> Dividend:
     _validate(data)
     dividend = Dividend.objects.create(**data)
     recompute_receipts(dividend)
-    if actor is not None:
-        audit_record(
-            actor=actor,
-            action="portfolio.dividend.create",
-            target=dividend,
-            changes={k: [None, v] for k, v in _snapshot(dividend).items()},
-            meta=meta,
-        )
+    audit_created(dividend, DIVIDEND_FIELDS, action="portfolio.dividend.create", actor=actor, meta=meta)
     invalidation.everyone_changed()
     return dividend
 
@@ -205,34 +190,24 @@ def dividend_create(*, actor=None, meta=NO_REQUEST, **data) -> Dividend:
 @transaction.atomic
 def dividend_update(*, dividend: Dividend, actor=None, meta=NO_REQUEST, **data) -> Dividend:
     dividend = Dividend.objects.select_for_update().select_related("asset").get(pk=dividend.pk)
-    before = _snapshot(dividend)
     merged = {field: data.get(field, getattr(dividend, field)) for field in DIVIDEND_FIELDS}
     merged["currency"] = (merged["currency"] or merged["asset"].currency).upper()
     _validate({**merged, "pk": dividend.pk})
     asset_changed = merged["asset"].pk != dividend.asset_id
-    for field, value in merged.items():
-        setattr(dividend, field, value)
-    dividend.save()
+    with audit_changes(dividend, DIVIDEND_FIELDS, action="portfolio.dividend.update", actor=actor, meta=meta):
+        for field, value in merged.items():
+            setattr(dividend, field, value)
+        dividend.save()
     if asset_changed:
         dividend.receipts.all().delete()
     recompute_receipts(dividend)
-    changes = diff(before, _snapshot(dividend))
-    if actor is not None and changes:
-        audit_record(actor=actor, action="portfolio.dividend.update", target=dividend, changes=changes, meta=meta)
     invalidation.everyone_changed()
     return dividend
 
 
 @transaction.atomic
 def dividend_delete(*, dividend: Dividend, actor=None, meta=NO_REQUEST) -> None:
-    if actor is not None:
-        audit_record(
-            actor=actor,
-            action="portfolio.dividend.delete",
-            target=dividend,
-            changes={k: [v, None] for k, v in _snapshot(dividend).items()},
-            meta=meta,
-        )
+    audit_deleted(dividend, DIVIDEND_FIELDS, action="portfolio.dividend.delete", actor=actor, meta=meta)
     dividend.delete()  # receipts and their cash credits go with it
     invalidation.everyone_changed()
 

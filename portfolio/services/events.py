@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import NO_REQUEST, audit_record, diff
+from accounts.audit import NO_REQUEST, audit_changes, audit_created, audit_deleted
 
 from .. import invalidation
 from ..choices import POSITION_EVENT_KINDS, CorporateEventKind
@@ -93,13 +93,6 @@ def _validate(data: dict, pk=None) -> None:
         raise ValidationError(errors)
 
 
-def _snapshot(event) -> dict:
-    return {
-        name: str(getattr(event, f"{name}_id" if name in ("asset", "new_asset") else name) or "")
-        for name in EVENT_FIELDS
-    }
-
-
 def _replay_holders(asset_ids, since_day: date) -> None:
     """Replay every owner × asset of ``asset_ids`` from ``since_day``."""
     since = start_of_day(since_day)
@@ -131,14 +124,7 @@ def event_create(*, actor=None, meta=NO_REQUEST, **data) -> CorporateEvent:
     if event.kind in POSITION_EVENT_KINDS:
         _replay_holders(_affected_assets(event), event.event_date)
     invalidation.everyone_changed()
-    if actor is not None:
-        audit_record(
-            actor=actor,
-            action="portfolio.event.create",
-            target=event,
-            changes={k: [None, v] for k, v in _snapshot(event).items()},
-            meta=meta,
-        )
+    audit_created(event, EVENT_FIELDS, action="portfolio.event.create", actor=actor, meta=meta)
     return event
 
 
@@ -149,22 +135,19 @@ def _affected_assets(event) -> set:
 @transaction.atomic
 def event_update(*, event: CorporateEvent, actor=None, meta=NO_REQUEST, **changes) -> CorporateEvent:
     event = CorporateEvent.objects.select_for_update().select_related("asset").get(pk=event.pk)
-    before = _snapshot(event)
     old_assets, old_day, old_kind, old_asset = _affected_assets(event), event.event_date, event.kind, event.asset
     merged = {name: changes.get(name, getattr(event, name)) for name in EVENT_FIELDS}
     _validate(merged, pk=event.pk)
-    for name, value in merged.items():
-        setattr(event, name, value)
-    event.save()
+    with audit_changes(event, EVENT_FIELDS, action="portfolio.event.update", actor=actor, meta=meta):
+        for name, value in merged.items():
+            setattr(event, name, value)
+        event.save()
     if CorporateEventKind.DESLISTAGEM in (old_kind, event.kind):
         _sync_delisting(old_asset)
         _sync_delisting(event.asset)
     if old_kind in POSITION_EVENT_KINDS or event.kind in POSITION_EVENT_KINDS:
         _replay_holders(old_assets | _affected_assets(event), min(old_day, event.event_date))
     invalidation.everyone_changed()
-    changed = diff(before, _snapshot(event))
-    if actor is not None and changed:
-        audit_record(actor=actor, action="portfolio.event.update", target=event, changes=changed, meta=meta)
     return event
 
 
@@ -173,14 +156,7 @@ def event_delete(*, event: CorporateEvent, actor=None, meta=NO_REQUEST) -> None:
     """Delete an event and replay its holders. Refused (400) if a later sale depended on it."""
     event = CorporateEvent.objects.select_for_update().select_related("asset").get(pk=event.pk)
     assets, day, kind, asset = _affected_assets(event), event.event_date, event.kind, event.asset
-    if actor is not None:
-        audit_record(
-            actor=actor,
-            action="portfolio.event.delete",
-            target=event,
-            changes={k: [v, None] for k, v in _snapshot(event).items()},
-            meta=meta,
-        )
+    audit_deleted(event, EVENT_FIELDS, action="portfolio.event.delete", actor=actor, meta=meta)
     event.delete()
     if kind == CorporateEventKind.DESLISTAGEM:
         _sync_delisting(asset)

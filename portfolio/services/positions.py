@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from .. import bulk, invalidation, ledger
+from .. import bulk, invalidation, ledger, market_data
 from ..choices import ACQUISITION_KINDS, CorporateEventKind, TransactionKind
 from ..dates import local_date, start_of_day
 from ..models import CorporateEvent, Dividend, Position, PositionEntry, Transaction
@@ -390,9 +390,7 @@ def _event_fx(event: CorporateEvent, cache: dict) -> Decimal:
     if currency == "BRL":
         return Decimal("1")
     if currency not in cache:
-        from quotes.selectors import fx_rate_on
-
-        cache[currency] = fx_rate_on(currency=currency, on=event.event_date) or Decimal("1")
+        cache[currency] = market_data.fx_rate_on(currency=currency, on=event.event_date) or Decimal("1")
     return cache[currency]
 
 

@@ -18,10 +18,10 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts.audit import NO_REQUEST, audit_record, diff
+from accounts.audit import NO_REQUEST, audit_changes, audit_created, audit_deleted
 from exitus import calendars
 
-from .. import ledger
+from .. import ledger, market_data
 from ..choices import ACQUISITION_KINDS, CashKind, CorporateEventKind, Market, TransactionKind
 from ..dates import as_moment, local_date, out_of_range
 from ..models import Asset, CashMovement, CorporateEvent, Transaction
@@ -161,9 +161,7 @@ def _default_fx(currency: str, moment: datetime | None):
         return Decimal("1")
     if moment is None:
         return None
-    from quotes.selectors import fx_rate_on
-
-    return fx_rate_on(currency=currency, on=local_date(moment))
+    return market_data.fx_rate_on(currency=currency, on=local_date(moment))
 
 
 def _check_asset_dates(data: TradeInput, errors: dict, events) -> None:
@@ -277,14 +275,6 @@ def _sync_cash(tx: Transaction) -> None:
     current.save()
 
 
-def _snapshot(tx: Transaction) -> dict:
-    values = {}
-    for name in INPUT_FIELDS:
-        value = getattr(tx, f"{name}_id" if name in ("portfolio", "broker", "asset") else name)
-        values[name] = value.isoformat() if isinstance(value, datetime) else str(value)
-    return values
-
-
 def _raise(errors: dict) -> None:
     if errors:
         raise ValidationError(errors)
@@ -316,14 +306,7 @@ def transaction_create(*, data: TradeInput, actor=None, meta=NO_REQUEST) -> Tran
         positions.append_trade(check, tx)
     else:
         positions.replay(owner_id=owner_id, asset_id=tx.asset_id, since=tx.trade_date)
-    if actor is not None:
-        audit_record(
-            actor=actor,
-            action="portfolio.transaction.create",
-            target=tx,
-            changes={k: [None, v] for k, v in _snapshot(tx).items()},
-            meta=meta,
-        )
+    audit_created(tx, INPUT_FIELDS, action="portfolio.transaction.create", actor=actor, meta=meta)
     tx.warnings = data.warnings
     return tx
 
@@ -332,7 +315,6 @@ def transaction_create(*, data: TradeInput, actor=None, meta=NO_REQUEST) -> Tran
 def transaction_update(*, tx: Transaction, changes: dict, actor=None, meta=NO_REQUEST) -> Transaction:
     """Change a recorded trade; replays the owner × asset (both assets if it moved) from the earliest date."""
     tx = Transaction.objects.select_for_update().select_related("portfolio", "broker", "asset").get(pk=tx.pk)
-    before = _snapshot(tx)
     old_asset_id, old_moment = tx.asset_id, tx.trade_date
     current = {name: getattr(tx, name) for name in INPUT_FIELDS}
     merged = {**current, **changes}
@@ -345,17 +327,15 @@ def transaction_update(*, tx: Transaction, changes: dict, actor=None, meta=NO_RE
         raise ValidationError({"portfolio": [_("A carteira deve ser do mesmo dono da operação.")]})
     _raise(check_trade(data))
     fresh = build(data, tx.owner_id)
-    for name in (*INPUT_FIELDS, "gross_amount", "total_costs", "net_amount"):
-        setattr(tx, name, getattr(fresh, name))
-    tx.save()
+    with audit_changes(tx, INPUT_FIELDS, action="portfolio.transaction.update", actor=actor, meta=meta):
+        for name in (*INPUT_FIELDS, "gross_amount", "total_costs", "net_amount"):
+            setattr(tx, name, getattr(fresh, name))
+        tx.save()
     _sync_cash(tx)
     pending: dict = {}
     positions.merge_since(pending, tx.owner_id, old_asset_id, min(old_moment, tx.trade_date))
     positions.merge_since(pending, tx.owner_id, tx.asset_id, min(old_moment, tx.trade_date))
     positions.replay_many(pending)
-    changed = diff(before, _snapshot(tx))
-    if actor is not None and changed:
-        audit_record(actor=actor, action="portfolio.transaction.update", target=tx, changes=changed, meta=meta)
     tx.warnings = data.warnings
     return tx
 
@@ -372,14 +352,7 @@ def transactions_delete(*, ids, actor=None, meta=NO_REQUEST) -> int:
     pending: dict = {}
     for tx in rows:
         positions.merge_since(pending, tx.owner_id, tx.asset_id, tx.trade_date)
-        if actor is not None:
-            audit_record(
-                actor=actor,
-                action="portfolio.transaction.delete",
-                target=tx,
-                changes={k: [v, None] for k, v in _snapshot(tx).items()},
-                meta=meta,
-            )
+        audit_deleted(tx, INPUT_FIELDS, action="portfolio.transaction.delete", actor=actor, meta=meta)
     Transaction.objects.filter(pk__in=[tx.pk for tx in rows]).delete()
     positions.replay_many(pending)
     return len(rows)

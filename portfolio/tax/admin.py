@@ -7,14 +7,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.choices import Role
-
 from . import services
 from .models import MonthlyAssessment, TaxRule
 
 
 def _is_admin(user) -> bool:
-    return bool(user and user.is_active and (user.is_superuser or getattr(user, "role", None) == Role.ADMIN))
+    return bool(user and user.is_active and (user.is_superuser or user.is_admin_role))
 
 
 @admin.register(TaxRule)

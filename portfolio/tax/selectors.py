@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from .. import market_data
 from ..analytics.selectors import data_versions
 from ..choices import CorporateEventKind
 from ..models import Asset, Broker, CorporateEvent, DividendReceipt, Transaction
@@ -147,9 +148,7 @@ def load_history(*, owner_id):
 def _event_fx(ev) -> Decimal:
     if ev.asset.currency == "BRL":
         return Decimal("1")
-    from quotes.selectors import fx_rate_on
-
-    return fx_rate_on(currency=ev.asset.currency, on=ev.event_date) or Decimal("1")
+    return market_data.fx_rate_on(currency=ev.asset.currency, on=ev.event_date) or Decimal("1")
 
 
 # --- assessments --------------------------------------------------------------------------------
@@ -195,10 +194,8 @@ class _Lazy:
 
 def selic_monthly() -> dict:
     """``{month: Selic accumulated in the month (%)}`` from the daily Selic series (compounded)."""
-    from quotes.models import IndicatorRate
-
     factors: dict = {}
-    for day, value in IndicatorRate.objects.filter(series="SELIC").values_list("date", "value"):
+    for day, value in market_data.indicator_series(series="SELIC"):
         month = engine.first_of_month(day)
         factors[month] = factors.get(month, Decimal(1)) * (1 + value / 100)
     return {m: ((f - 1) * 100).quantize(Decimal("0.0001")) for m, f in factors.items()}

@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from ..analytics.months import parse_month
+from exitus.months import parse_month
+
 from . import services
 
 

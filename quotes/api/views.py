@@ -19,7 +19,6 @@ from rest_framework.views import APIView
 
 from accounts.audit import RequestMeta
 from accounts.permissions import IsAdminRole
-from exitus.api.errors import as_drf_error
 from portfolio.models import Asset
 from portfolio.selectors import held_asset_ids_for
 
@@ -299,8 +298,7 @@ class LookupView(APIView):
     )
     def get(self, request):
         params = validated(s.LookupQuerySerializer, request.query_params)
-        with as_drf_error():
-            results = services.assets_lookup(query=params["q"])
+        results = services.assets_lookup(query=params["q"])
         return Response(s.LookupSerializer({"query": params["q"], "results": results}).data)
 
 
@@ -319,8 +317,7 @@ class RegisterView(APIView):
     )
     def post(self, request):
         data = dict(validated(s.RegisterSerializer, request.data))
-        with as_drf_error():
-            asset = services.asset_register(actor=request.user, meta=RequestMeta.from_request(request), **data)
+        asset = services.asset_register(actor=request.user, meta=RequestMeta.from_request(request), **data)
         body = {
             "id": asset.pk,
             "ticker": asset.ticker,

@@ -7,6 +7,7 @@ currency and a market time. Anything malformed or empty is an error of that prov
 ``BatchResult.not_found`` so the chain can ask the next provider.
 """
 
+import email.utils
 import ipaddress
 import json
 import logging
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from django.conf import settings
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +162,18 @@ class ProviderHTTPError(ProviderError):
 
 
 class ProviderRateLimited(ProviderError):
+    """HTTP 429. ``retry_after``: seconds the provider asked us to wait (``Retry-After``), if it said.
+
+    It does not count towards the circuit breaker: the chain honours the wait instead
+    (``ratelimit.pause``), so the provider is not hammered until the breaker opens.
+    """
+
     outcome = "rate_limited"
+    trips_circuit = False
+
+    def __init__(self, message, *, status=None, retry_after=None):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
 
 
 class ProviderAuthError(ProviderError):
@@ -375,7 +388,8 @@ class Provider:
         if status == 404 and not_found_ok:
             return None
         if status == 429:
-            raise ProviderRateLimited("limite de requisições do provedor (429)", status=status)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise ProviderRateLimited("limite de requisições do provedor (429)", status=status, retry_after=retry_after)
         if status in (401, 403):
             raise ProviderAuthError(f"chave recusada ({status})", status=status)
         if status >= 400:
@@ -383,6 +397,22 @@ class Provider:
         if not response.content:
             raise BadResponse("resposta vazia", status=status)
         return parse_json(response.content)
+
+
+def parse_retry_after(value) -> float | None:
+    """``Retry-After`` as seconds: a number of seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, (moment - timezone.now()).total_seconds())
 
 
 def check_url_allowed(url):

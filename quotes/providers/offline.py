@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from .. import markets
@@ -49,6 +50,9 @@ class OfflineProvider(Provider):
     markets = ALL_MARKETS
 
     def __init__(self, config=None, *, now=None):
+        if settings.QUOTES_MODE == "live":
+            # Synthetic prices next to real ones would be figures nobody can tell apart.
+            raise ImproperlyConfigured("O provedor offline (preços sintéticos) não funciona com QUOTES_MODE=live.")
         super().__init__(config or {})
         self.root = Path(settings.QUOTES_OFFLINE_DIR)
         self.now = now

@@ -140,8 +140,8 @@ def test_provider_actions_audit(staff, data):
     assert brapi.enabled is False
     staff.post(reverse("admin:quotes_provider_changelist"), {"action": "reset_circuit", "_selected_action": [brapi.pk]})
     assert set(AuditEvent.objects.values_list("action", flat=True)) >= {
-        "quotes.provider_enabled",
-        "quotes.circuit_reset",
+        "quotes.provider.update",
+        "quotes.provider.reset_circuit",
     }
 
 
@@ -161,7 +161,7 @@ def test_macro_edit_is_audited(staff, data):
     }
     response = staff.post(url, form)
     assert response.status_code == 302
-    event = AuditEvent.objects.get(action="quotes.macro_update")
+    event = AuditEvent.objects.get(action="quotes.macro.update")
     assert event.changes["risk_free_rate"] == ["15.0000", "14.25"]
 
 

@@ -229,7 +229,7 @@ def test_register_from_lookup_admin_only(
         "Logística",
     )
     assert len(callbacks) == 1  # refresh + backfill queued after the commit
-    assert AuditEvent.objects.filter(action="quotes.asset_register", actor=admin_user).exists()
+    assert AuditEvent.objects.filter(action="quotes.asset.register", actor=admin_user).exists()
     again = client_for(admin_user).post("/api/v1/assets/lookup/register/", payload)
     assert again.status_code == 400 and "já está cadastrado" in again.json()["ticker"][0]
     unknown = client_for(admin_user).post("/api/v1/assets/lookup/register/", {"ticker": "NADA9"})

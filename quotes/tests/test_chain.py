@@ -1,10 +1,12 @@
 """The chain against loopback fakes: fallback, circuit breaker, rate limits, skip reasons."""
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from quotes import circuit
 from quotes.chain import Chain
@@ -199,3 +201,31 @@ def test_answer_in_another_currency_is_rejected_not_stored(live, settings):
     assert [a.outcome for a in result.attempts] == [Outcome.NOT_FOUND, Outcome.NOT_FOUND]
     assert "cotado em USD, o ativo é em EUR" in result.reasons[asml.key][0]
     assert circuit.status("yahoo")["state"] == circuit.CLOSED
+
+
+def test_a_429_is_honoured_until_its_retry_after(live, settings):
+    """The provider is not called again until the wait it asked for is over; the breaker stays closed."""
+    settings.QUOTES_CIRCUIT_FAILURES = 2
+    live.fault("brapi", status=429, headers={"Retry-After": "30"})
+    first = fetch([PETR4])
+    assert outcomes(first) == [("brapi", Outcome.RATE_LIMITED), ("yahoo", Outcome.OK)]
+    assert "pausado por 30s (Retry-After)" in first.attempts[0].reason
+    calls = live.count("brapi")
+    for _ in range(3):  # refreshes within the 30 s: brapi is skipped, not hammered
+        again = fetch([PETR4])
+        assert outcomes(again)[0] == ("brapi", Outcome.SKIPPED_RATE_LIMIT)
+        assert "429" in again.attempts[0].reason
+    assert live.count("brapi") == calls
+    assert circuit.status("brapi")["state"] == circuit.CLOSED
+    live.clear("brapi")
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        assert outcomes(fetch([PETR4]))[0] == ("brapi", Outcome.OK)
+
+
+def test_a_429_without_retry_after_waits_for_the_documented_limit(live, settings):
+    settings.QUOTES_PROVIDERS["brapi"]["rate_limit"] = "10/hour"  # one request every 6 minutes
+    live.fault("brapi", status=429)
+    result = fetch([PETR4])
+    assert "pausado por 360s" in result.attempts[0].reason
+    with time_machine.travel(timezone.now() + timedelta(seconds=300)):
+        assert outcomes(fetch([PETR4]))[0] == ("brapi", Outcome.SKIPPED_RATE_LIMIT)

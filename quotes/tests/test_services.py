@@ -150,7 +150,7 @@ def test_approving_an_anomaly_applies_the_price_and_audits(live, petr4, admin_us
     assert (summary.updated, summary.anomalies) == (1, 0)
     anomaly.refresh_from_db()
     assert (anomaly.status, anomaly.reviewed_by) == (AnomalyStatus.APPROVED, admin_user)
-    assert AuditEvent.objects.filter(action="quotes.anomaly_approve").exists()
+    assert AuditEvent.objects.filter(action="quotes.anomaly.approve").exists()
     with pytest.raises(ValidationError):
         services.anomaly_reject(anomaly=anomaly, actor=admin_user)
 
@@ -250,7 +250,7 @@ def test_lookup_marks_registered_and_register_creates_asset(settings, petr4, adm
         "renda_variavel",
         "BRL",
     )
-    assert AuditEvent.objects.filter(action="quotes.asset_register").exists()
+    assert AuditEvent.objects.filter(action="quotes.asset.register").exists()
     with pytest.raises(ValidationError):
         services.asset_register(ticker="PETR3", actor=admin_user)
     with pytest.raises(ValidationError):

@@ -138,7 +138,7 @@ def test_backfill_command_fails_when_nothing_could_be_filled(live, db):
 
 
 def test_demo_load_is_idempotent_and_offline(settings, db):
-    settings.QUOTES_MODE = "live"  # the demo reads fixtures directly whatever the mode
+    settings.QUOTES_MODE = "offline"  # in live mode the demo refuses (accounts/tests/test_checks.py)
     for ticker, market, kind, currency in (
         ("PETR4", "BR", "acao", "BRL"),
         ("HGLG11", "BR", "fii", "BRL"),

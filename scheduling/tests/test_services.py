@@ -100,7 +100,7 @@ def test_run_now_queues_the_job_with_its_saved_parameters(admin_user, monkeypatc
             {"kwargs": {"keep": 2}, "task_id": run.task_id, "headers": {"periodic_task_name": task.name}},
         )
     ]
-    assert AuditEvent.objects.filter(action="job.run_now", actor=admin_user).count() == 1
+    assert AuditEvent.objects.filter(action="scheduling.job.run_now", actor=admin_user).count() == 1
 
 
 def test_job_runs_are_recorded_by_task_signals():

@@ -36,7 +36,7 @@ def test_deactivate_and_activate_actions(admin_client, admin_user):
     assert User.objects.filter(pk__in=[u.pk for u in targets], is_active=False).count() == 2
     # The admin running the action is never locked out by it.
     assert User.objects.get(pk=admin_user.pk).is_active
-    assert AuditEvent.objects.filter(action="user.deactivate").count() == 2
+    assert AuditEvent.objects.filter(action="accounts.user.deactivate").count() == 2
 
     admin_client.post(url, {"action": "activate_users", "_selected_action": ids})
     assert User.objects.filter(pk__in=ids, is_active=True).count() == 3

@@ -88,7 +88,7 @@ def test_public_registration_creates_a_user(api_client, db):
     created = User.objects.get(username="teste_novo")
     assert created.check_password("senha1234")
     assert created.password != "senha1234"
-    assert AuditEvent.objects.filter(action="user.create", target_id=str(created.pk)).exists()
+    assert AuditEvent.objects.filter(action="accounts.user.create", target_id=str(created.pk)).exists()
 
 
 def test_public_registration_with_role_user_is_accepted(api_client, db):
@@ -211,7 +211,7 @@ def test_admin_changes_role_and_active(client_for, admin_user, user):
     assert response.status_code == 200
     assert response.json()["role"] == "READONLY"
     assert response.json()["active"] is False
-    event = AuditEvent.objects.get(action="user.update", target_id=str(user.pk))
+    event = AuditEvent.objects.get(action="accounts.user.update", target_id=str(user.pk))
     assert event.actor == admin_user
     assert event.changes["role"] == ["USER", "READONLY"]
 

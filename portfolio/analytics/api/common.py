@@ -5,9 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
 
-from exitus.api.params import id_param
-
-from ...api.base import is_admin, scope_to_user
+from ...api.base import requested_owner_id, scope_to_user
 from ...models import Portfolio
 
 USER_PARAM = OpenApiParameter(
@@ -18,8 +16,7 @@ USER_PARAM = OpenApiParameter(
 def target_user(request):
     """The requesting user, or — for ADMIN only — the one named by ``?user=`` (404 if unknown)."""
     user = request.user
-    name = "user" if request.query_params.get("user") else "owner"
-    wanted = id_param(request, name) if is_admin(user) else None
+    wanted = requested_owner_id(request)
     if wanted is not None and wanted != user.pk:
         found = get_user_model().objects.filter(pk=wanted).first()
         if found is None:

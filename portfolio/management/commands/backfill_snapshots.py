@@ -4,8 +4,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from exitus.months import parse_month
 from portfolio.analytics import services
-from portfolio.analytics.months import parse_month
 
 
 def _month(text):

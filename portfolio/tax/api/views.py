@@ -12,7 +12,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts.audit import RequestMeta
-from exitus.api.errors import as_drf_error
 
 from ...analytics.api.common import USER_PARAM, target_user
 from ...analytics.api.views import AnalyticsView
@@ -52,10 +51,7 @@ class MonthlyView(AnalyticsView):
 def _filing(request, serializer_class, service):
     data = _validated(serializer_class, request.data)
     try:
-        with as_drf_error():
-            row = service(
-                owner=target_user(request), actor=request.user, meta=RequestMeta.from_request(request), **data
-            )
+        row = service(owner=target_user(request), actor=request.user, meta=RequestMeta.from_request(request), **data)
     except MissingRule as exc:
         raise _missing_rule(exc) from exc
     return Response(s.StoredAssessmentSerializer(row).data)

@@ -96,6 +96,26 @@ def test_adding_a_trade_in_the_admin_goes_through_the_service(admin_client, data
     assert AuditEvent.objects.filter(action="portfolio.transaction.create", actor=admin_user).exists()
 
 
+def test_an_admin_save_runs_the_service_once(admin_client, data, monkeypatch):
+    portfolio, xp, petr, tx = data
+    from portfolio import services as portfolio_services
+
+    calls = []
+    for name in ("transaction_create", "transaction_update"):
+        original = getattr(portfolio_services, name)
+        monkeypatch.setattr(
+            portfolio_services,
+            name,
+            lambda *a, _original=original, _name=name, **k: calls.append(_name) or _original(*a, **k),
+        )
+    admin_client.post(reverse("admin:portfolio_transaction_add"), _trade_form(portfolio, xp, petr))
+    form = _trade_form(portfolio, xp, petr, quantity="20")
+    admin_client.post(reverse("admin:portfolio_transaction_change", args=[tx.pk]), form)
+    assert calls == ["transaction_create", "transaction_update"]  # once each: no dry run, no second replay
+    tx.refresh_from_db()
+    assert tx.quantity == 20
+
+
 def test_refused_trade_shows_the_error_on_the_form_and_writes_nothing(admin_client, data):
     portfolio, xp, petr, _tx = data
     count = Transaction.objects.count()
@@ -121,8 +141,8 @@ def test_export_and_rebuild_actions(admin_client, data):
     response = admin_client.post(url, {"action": "export_transacoes_csv", "_selected_action": [tx.pk]})
     assert response.status_code == 200 and b"PETR4" in response.content
     with (
-        mock.patch("portfolio.admin.rebuild_positions.delay") as delay,
-        mock.patch("portfolio.admin.transaction.on_commit", side_effect=lambda fn: fn()),
+        mock.patch("portfolio.admin.base.rebuild_positions.delay") as delay,
+        mock.patch("portfolio.admin.base.transaction.on_commit", side_effect=lambda fn: fn()),
     ):
         admin_client.post(url, {"action": "rebuild", "_selected_action": [tx.pk]})
     delay.assert_called_once_with(owner_id=tx.owner_id, asset_id=tx.asset_id)

@@ -46,6 +46,7 @@ class Fault:
     empty: bool = False
     body: object = None
     times: int | None = None  # affect only the next N requests
+    headers: dict | None = None  # e.g. {"Retry-After": "30"} with a 429
 
 
 def _num(value):
@@ -209,7 +210,8 @@ class FakeHandler(BaseHTTPRequestHandler):
             if fault.body is not None:
                 return self._json(fault.status or 200, fault.body)
             if fault.status:
-                return self._json(fault.status, {"error": True, "message": f"fake {fault.status}"})
+                body = {"error": True, "message": f"fake {fault.status}"}
+                return self._json(fault.status, body, headers=fault.headers)
         handler = getattr(self, f"_{provider.replace('-', '_')}", None)
         if handler is None:
             return self._json(404, {"error": "unknown provider"})
@@ -221,9 +223,11 @@ class FakeHandler(BaseHTTPRequestHandler):
 
     # -- transport --------------------------------------------------------------------
 
-    def _send(self, status, payload, content_type):
+    def _send(self, status, payload, content_type, headers=None):
         try:
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -231,8 +235,8 @@ class FakeHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout tests)
 
-    def _json(self, status, body):
-        return self._send(status, json.dumps(body, default=_num).encode(), "application/json")
+    def _json(self, status, body, headers=None):
+        return self._send(status, json.dumps(body, default=_num).encode(), "application/json", headers)
 
     # -- brapi -------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from quotes import signals
+from quotes import buy_signals as signals
 
 MACRO = signals.Macro(
     cost_of_capital=D("15"),

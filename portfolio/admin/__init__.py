@@ -1,0 +1,30 @@
+"""The operators' home for investment data. Thin: every write goes through ``portfolio.services``.
+
+One module per part (as ``portfolio.services``), sharing ``base``; the analytics and tax admins
+belong to this app too and are registered from here.
+"""
+
+from ..analytics.admin import PatrimonySnapshotAdmin, PortfolioEvolutionAdmin
+from ..tax.admin import MonthlyAssessmentAdmin, TaxRuleAdmin
+from .cash import CashMovementAdmin
+from .catalogue import AssetAdmin, BrokerAdmin, PortfolioAdmin
+from .dividends import DividendAdmin, DividendReceiptAdmin
+from .events import CorporateEventAdmin
+from .positions import PositionAdmin
+from .transactions import TransactionAdmin
+
+__all__ = [
+    "AssetAdmin",
+    "BrokerAdmin",
+    "CashMovementAdmin",
+    "CorporateEventAdmin",
+    "DividendAdmin",
+    "DividendReceiptAdmin",
+    "MonthlyAssessmentAdmin",
+    "PatrimonySnapshotAdmin",
+    "PortfolioAdmin",
+    "PortfolioEvolutionAdmin",
+    "PositionAdmin",
+    "TaxRuleAdmin",
+    "TransactionAdmin",
+]

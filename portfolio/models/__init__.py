@@ -1,0 +1,35 @@
+"""Investment data: brokers, assets, portfolios, trades, positions, events, dividends, cash.
+
+Positions are *derived* from transactions and corporate events and kept incrementally
+by ``portfolio.services``; nothing else writes them. Money, prices and quantities are
+``Decimal`` with the project-wide precision (``exitus.models``).
+
+One module per part (as ``portfolio.services``); the analytics and tax models belong to this
+app too and are imported here so Django registers them with it.
+"""
+
+from ..analytics.models import PatrimonySnapshot, PortfolioEvolution
+from ..tax.models import MonthlyAssessment, TaxRule
+from .cash import CashMovement
+from .catalogue import Asset, Broker, Portfolio
+from .dividends import Dividend, DividendReceipt
+from .events import CorporateEvent
+from .positions import Position, PositionEntry
+from .transactions import Transaction
+
+__all__ = [
+    "Asset",
+    "Broker",
+    "CashMovement",
+    "CorporateEvent",
+    "Dividend",
+    "DividendReceipt",
+    "MonthlyAssessment",
+    "PatrimonySnapshot",
+    "Portfolio",
+    "PortfolioEvolution",
+    "Position",
+    "PositionEntry",
+    "TaxRule",
+    "Transaction",
+]
