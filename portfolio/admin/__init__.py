@@ -6,6 +6,7 @@ belong to this app too and are registered from here.
 
 from ..analytics.admin import PatrimonySnapshotAdmin, PortfolioEvolutionAdmin
 from ..tax.admin import MonthlyAssessmentAdmin, TaxRuleAdmin
+from . import dashboard  # noqa: F401 - registers the home page's investment cards
 from .cash import CashMovementAdmin
 from .catalogue import AssetAdmin, BrokerAdmin, PortfolioAdmin
 from .dividends import DividendAdmin, DividendReceiptAdmin

@@ -406,3 +406,14 @@ def owners_with_sales(*, month: date):
         .values_list("owner_id", flat=True)
         .distinct()
     )
+
+
+def darfs_due_between(first: date, last: date) -> dict:
+    """DARFs (6015 and crypto 4600) due from ``first`` to ``last`` and not yet filed: how many, how much."""
+    from django.db.models import Count, F, Sum
+
+    due = MonthlyAssessment.objects.filter(due_date__gte=first, due_date__lte=last, filed_at__isnull=True).filter(
+        Q(darf_amount__gt=0) | Q(crypto_darf_amount__gt=0)
+    )
+    figures = due.aggregate(count=Count("pk"), amount=Sum(F("darf_amount") + F("crypto_darf_amount")))
+    return {"count": figures["count"], "amount": figures["amount"] if figures["count"] else Decimal("0")}

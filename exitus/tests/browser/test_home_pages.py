@@ -16,13 +16,27 @@ ROLES = {
     # role: (cards that must be there, cards that must not)
     "operador": ({"billing.failed", "billing.running", "billing.late"}, {"billing.awaiting_approval", "ops.backup"}),
     "aprovador": ({"billing.awaiting_approval", "billing.amount"}, {"billing.failed", "ops.backup"}),
-    "admin": ({"billing.awaiting_approval", "billing.failed", "ops.backup", "ops.schedules_failed"}, set()),
+    "admin": (
+        {"billing.awaiting_approval", "billing.failed", "ops.backup", "ops.schedules_failed", "portfolio.totals"},
+        set(),
+    ),
+    "investimentos": ({"portfolio.totals", "portfolio.darfs_due", "quotes.freshness"}, {"billing.late"}),
 }
 
 
 def _user(role):
     if role == "admin":
         return AdminFactory(username="admin.navegador")
+    if role == "investimentos":
+        from django.contrib.auth.models import Permission
+
+        from accounts.tests.factories import UserFactory
+
+        user = UserFactory(is_staff=True, username="mesa.navegador")
+        user.user_permissions.add(
+            *Permission.objects.filter(codename__in=["view_portfolio", "view_quote", "view_monthlyassessment"])
+        )
+        return user
     return staff_user(role.capitalize(), username=f"{role}.navegador")
 
 
@@ -63,7 +77,8 @@ def test_home_page_of_each_role(site, page, shots, role):
     page.wait_for_url(f"**{href}")
     assert page.locator("#content").count() == 1
     page.go_back()
-    expect(page.locator("[data-card='billing.progress'] .x-bar-row")).to_have_count(3)
+    if role != "investimentos":
+        expect(page.locator("[data-card='billing.progress'] .x-bar-row")).to_have_count(3)
     shots(f"home-{role}", page)
 
 
