@@ -71,3 +71,12 @@ def parse_money_br(text) -> Decimal:
     if not value.is_finite():
         raise ValueError(raw)
     return value
+
+
+def moment_br(value) -> str:
+    """An aware moment in São Paulo time, with seconds: ``30/11/2026 14:05:09``; ``None`` → ``"—"``."""
+    if value is None:
+        return "—"
+    from django.utils import timezone
+
+    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M:%S")

@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -21,6 +20,8 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from accounts.audit import RequestMeta
 from exitus.admin_badges import badge
+from exitus.admin_columns import seconds_column
+from exitus.formats import moment_br
 
 from . import (
     dashboard,  # noqa: F401 - registers the home page's scheduling cards
@@ -46,8 +47,7 @@ def status_badge(status, label):
     return badge(label, STATUS_TONES.get(status, "muted"))
 
 
-def seconds(moment):
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else "—"
+seconds = moment_br
 
 
 def cron_expression(cron) -> str:
@@ -257,17 +257,11 @@ class JobRunAdmin(admin.ModelAdmin):
     def status_cell(self, obj):
         return status_badge(obj.status, obj.get_status_display())
 
-    @admin.display(description=_("enfileirado em"), ordering="created_at")
-    def created_s(self, obj):
-        return seconds(obj.created_at)
+    created_s = seconds_column("created_at", _("enfileirado em"))
 
-    @admin.display(description=_("início"), ordering="started_at")
-    def started_s(self, obj):
-        return seconds(obj.started_at)
+    started_s = seconds_column("started_at", _("início"))
 
-    @admin.display(description=_("fim"), ordering="finished_at")
-    def finished_s(self, obj):
-        return seconds(obj.finished_at)
+    finished_s = seconds_column("finished_at", _("fim"))
 
     @admin.display(description=_("duração"))
     def duration_text(self, obj):

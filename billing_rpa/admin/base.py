@@ -1,12 +1,12 @@
 """What every billing admin shares: who may see and do what, status tones, times with seconds."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import ngettext
 
 from accounts.audit import RequestMeta
 from exitus.admin_badges import badge
+from exitus.formats import moment_br
 
 from ..choices import ExecutionStatus, ProcessStatus
 from ..selectors import PERM_APPROVE, PERM_OPERATE, PERM_UPLOAD, can_see_billing, user_has_billing_perm
@@ -36,9 +36,7 @@ def execution_badge(status, label):
     return badge(label, EXECUTION_TONES.get(status, "muted"))
 
 
-def seconds(moment) -> str:
-    """A moment in São Paulo time, with seconds: ``30/11/2026 14:05:09``."""
-    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S") if moment else "—"
+seconds = moment_br  # a moment in São Paulo time, with seconds
 
 
 class BillingAdminMixin:
@@ -92,3 +90,23 @@ class BillingAdminMixin:
                 % {"n": len(refused), "why": shown},
                 messages.WARNING,
             )
+
+
+def service_action(description, permission, service: str, done, *, target: str, select=None):
+    """A bulk action that calls ``services.<service>(<target>=row, actor=..., meta=...)`` for each
+    selected row (or each row ``select(queryset)`` picks) and reports ``done(n)`` and the refusals."""
+
+    @admin.action(description=description, permissions=[permission])
+    def action(modeladmin, request, queryset):
+        from .. import services
+
+        call = getattr(services, service)
+        modeladmin._run_each(
+            request,
+            select(queryset) if select else queryset,
+            lambda row, meta: call(**{target: row}, actor=request.user, meta=meta),
+            done,
+        )
+
+    action.__name__ = f"action_{service}"
+    return action

@@ -45,34 +45,30 @@ def billing_cards(user, today):
             )
         )
     if operator or admin:
-        cards += [
-            console.Card(
-                key="billing.failed",
-                title=_("Etapas que falharam"),
-                value=number_br(home["failed"], 0),
-                url=_processes(step="failed"),
-                tone="danger" if home["failed"] else "success",
-                detail=_("Aguardando um operador (repetir ou enviar à mão)."),
-                group=group,
+        steps = (
+            # (current step, title, tone when any, detail)
+            ("failed", _("Etapas que falharam"), "danger", _("Aguardando um operador (repetir ou enviar à mão).")),
+            (
+                "retrying",
+                _("Tentando novamente"),
+                "warning",
+                _("Falhas de sistema, nova tentativa automática agendada."),
             ),
-            console.Card(
-                key="billing.retrying",
-                title=_("Tentando novamente"),
-                value=number_br(home["retrying"], 0),
-                url=_processes(step="retrying"),
-                tone="warning" if home["retrying"] else "success",
-                detail=_("Falhas de sistema, nova tentativa automática agendada."),
-                group=group,
-            ),
-            console.Card(
-                key="billing.running",
-                title=_("Robôs em execução agora"),
-                value=number_br(home["running"], 0),
-                url=_processes(step="running"),
-                tone="info",
-                group=group,
-            ),
-        ]
+            ("running", _("Robôs em execução agora"), "info", ""),
+        )
+        for step, title, tone, detail in steps:
+            count = home["running"] if step == "running" else home[step]
+            cards.append(
+                console.Card(
+                    key=f"billing.{step}",
+                    title=title,
+                    value=number_br(count, 0),
+                    url=_processes(step=step),
+                    tone=tone if count or step == "running" else "success",
+                    detail=detail,
+                    group=group,
+                )
+            )
     cards.append(
         console.Card(
             key="billing.late",

@@ -4,6 +4,7 @@
 import json
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -13,11 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import RequestMeta
+from exitus.admin_columns import seconds_column
 
 from .. import selectors, services
 from ..models import BillingNotification, Execution
 from ..notifications import notification_mark_read
-from .base import BillingAdminMixin, execution_badge, seconds
+from .base import BillingAdminMixin, execution_badge, seconds, service_action
 
 
 @admin.register(Execution)
@@ -65,32 +67,7 @@ class ExecutionAdmin(BillingAdminMixin, admin.ModelAdmin):
             },
         ),
     )
-    readonly_fields = (
-        "process_link",
-        "kind",
-        "attempt",
-        "status_badge",
-        "error_kind",
-        "triggered_by",
-        "robot_class",
-        "rpa_job_id",
-        "started_s",
-        "finished_s",
-        "deadline_s",
-        "file_url",
-        "input_json",
-        "output_json",
-        "error_json",
-        "auto_retries",
-        "idempotency_key",
-        "next_poll_s",
-        "last_log_seq",
-        "start_tries",
-        "poll_failures",
-        "ip_address",
-        "user_agent",
-        "created_s",
-    )
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     def get_queryset(self, request):
         return selectors.execution_list(viewer=request.user)
@@ -113,25 +90,15 @@ class ExecutionAdmin(BillingAdminMixin, admin.ModelAdmin):
         url = reverse("admin:billing_rpa_invoiceprocess_change", args=[obj.process_id])
         return format_html('<a href="{}">{}</a>', url, obj.process)
 
-    @admin.display(description=_("início"), ordering="started_at")
-    def started_s(self, obj):
-        return seconds(obj.started_at)
+    started_s = seconds_column("started_at", _("início"))
 
-    @admin.display(description=_("fim"), ordering="finished_at")
-    def finished_s(self, obj):
-        return seconds(obj.finished_at)
+    finished_s = seconds_column("finished_at", _("fim"))
 
-    @admin.display(description=_("prazo"))
-    def deadline_s(self, obj):
-        return seconds(obj.deadline_at)
+    deadline_s = seconds_column("deadline_at", _("prazo"))
 
-    @admin.display(description=_("próxima verificação"))
-    def next_poll_s(self, obj):
-        return seconds(obj.next_poll_at)
+    next_poll_s = seconds_column("next_poll_at", _("próxima verificação"))
 
-    @admin.display(description=_("criada em"))
-    def created_s(self, obj):
-        return seconds(obj.created_at)
+    created_s = seconds_column("created_at", _("criada em"))
 
     @staticmethod
     def _json(value):
@@ -151,23 +118,20 @@ class ExecutionAdmin(BillingAdminMixin, admin.ModelAdmin):
     def error_json(self, obj):
         return self._json(obj.error_data)
 
-    @admin.action(description=_("Cancelar execuções"), permissions=["operate"])
-    def action_cancel(self, request, queryset):
-        self._run_each(
-            request,
-            queryset,
-            lambda e, meta: services.execution_cancel(execution=e, actor=request.user, meta=meta),
-            lambda n: ngettext("%d execução cancelada.", "%d execuções canceladas.", n) % n,
-        )
-
-    @admin.action(description=_("Repetir execuções"), permissions=["operate"])
-    def action_retry(self, request, queryset):
-        self._run_each(
-            request,
-            queryset,
-            lambda e, meta: services.execution_retry(execution=e, actor=request.user, meta=meta),
-            lambda n: ngettext("%d nova tentativa enfileirada.", "%d novas tentativas enfileiradas.", n) % n,
-        )
+    action_cancel = service_action(
+        _("Cancelar execuções"),
+        "operate",
+        "execution_cancel",
+        lambda n: ngettext("%d execução cancelada.", "%d execuções canceladas.", n) % n,
+        target="execution",
+    )
+    action_retry = service_action(
+        _("Repetir execuções"),
+        "operate",
+        "execution_retry",
+        lambda n: ngettext("%d nova tentativa enfileirada.", "%d novas tentativas enfileiradas.", n) % n,
+        target="execution",
+    )
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -17,13 +17,14 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.audit import RequestMeta
 from exitus.admin_badges import badge
+from exitus.admin_columns import seconds_column
 from exitus.formats import money_br, parse_money_br
 
 from .. import reports, selectors, services, storage
 from ..choices import KIND_SOURCE_STATUS, ExecutionKind, ExecutionStatus, ProcessStatus
 from ..models import Carrier, InvoiceProcess
 from ..validators import MONTH_RE
-from .base import EXECUTION_TONES, BillingAdminMixin, execution_badge, process_badge, seconds
+from .base import EXECUTION_TONES, BillingAdminMixin, execution_badge, process_badge, seconds, service_action
 
 ACTION_LABELS = {
     "download": _("Baixar fatura (robô)"),
@@ -254,21 +255,13 @@ class InvoiceProcessAdmin(BillingAdminMixin, admin.ModelAdmin):
         url = reverse("admin:billing_rpa_invoiceprocess_invoice", args=[obj.pk])
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.invoice_filename or _("PDF"))
 
-    @admin.display(description=_("aprovado em"))
-    def approved_at_s(self, obj):
-        return seconds(obj.approved_at)
+    approved_at_s = seconds_column("approved_at", _("aprovado em"))
 
-    @admin.display(description=_("enviado ao SAT em"))
-    def sat_sent_at_s(self, obj):
-        return seconds(obj.sat_sent_at)
+    sat_sent_at_s = seconds_column("sat_sent_at", _("enviado ao SAT em"))
 
-    @admin.display(description=_("criado em"))
-    def created_at_s(self, obj):
-        return seconds(obj.created_at)
+    created_at_s = seconds_column("created_at", _("criado em"))
 
-    @admin.display(description=_("atualizado em"))
-    def updated_at_s(self, obj):
-        return seconds(obj.updated_at)
+    updated_at_s = seconds_column("updated_at", _("atualizado em"))
 
     @admin.display(description=_("atrasado"), boolean=True, ordering="is_late")
     def late_flag(self, obj):
@@ -276,52 +269,43 @@ class InvoiceProcessAdmin(BillingAdminMixin, admin.ModelAdmin):
 
     # --- bulk actions: each calls a service per process and reports counts ----------------
 
-    @admin.action(description=_("Baixar faturas (robô)"), permissions=["operate"])
-    def action_download(self, request, queryset):
-        self._run_each(
-            request,
-            queryset,
-            lambda p, meta: services.process_request_download(process=p, actor=request.user, meta=meta),
-            lambda n: ngettext("%d download enfileirado.", "%d downloads enfileirados.", n) % n,
-        )
-
-    @admin.action(description=_("Aprovar faturas"), permissions=["approve"])
-    def action_approve(self, request, queryset):
-        self._run_each(
-            request,
-            queryset,
-            lambda p, meta: services.process_approve(process=p, actor=request.user, meta=meta),
-            lambda n: ngettext("%d fatura aprovada.", "%d faturas aprovadas.", n) % n,
-        )
-
-    @admin.action(description=_("Enviar ao SAT"), permissions=["operate"])
-    def action_send_to_sat(self, request, queryset):
-        self._run_each(
-            request,
-            queryset,
-            lambda p, meta: services.process_request_sat_upload(process=p, actor=request.user, meta=meta),
-            lambda n: ngettext("%d envio ao SAT enfileirado.", "%d envios ao SAT enfileirados.", n) % n,
-        )
-
-    @admin.action(description=_("Cancelar execuções em andamento"), permissions=["operate"])
-    def action_cancel(self, request, queryset):
-        running = selectors.executions_running().filter(process__in=queryset.values("pk"))
-        self._run_each(
-            request,
-            running,
-            lambda e, meta: services.execution_cancel(execution=e, actor=request.user, meta=meta),
-            lambda n: ngettext("%d execução cancelada.", "%d execuções canceladas.", n) % n,
-        )
-
-    @admin.action(description=_("Repetir a última etapa que falhou"), permissions=["operate"])
-    def action_retry(self, request, queryset):
-        latest = [step for step in map(services.process_retry_target, queryset) if step is not None]
-        self._run_each(
-            request,
-            latest,
-            lambda e, meta: services.execution_retry(execution=e, actor=request.user, meta=meta),
-            lambda n: ngettext("%d nova tentativa enfileirada.", "%d novas tentativas enfileiradas.", n) % n,
-        )
+    action_download = service_action(
+        _("Baixar faturas (robô)"),
+        "operate",
+        "process_request_download",
+        lambda n: ngettext("%d download enfileirado.", "%d downloads enfileirados.", n) % n,
+        target="process",
+    )
+    action_approve = service_action(
+        _("Aprovar faturas"),
+        "approve",
+        "process_approve",
+        lambda n: ngettext("%d fatura aprovada.", "%d faturas aprovadas.", n) % n,
+        target="process",
+    )
+    action_send_to_sat = service_action(
+        _("Enviar ao SAT"),
+        "operate",
+        "process_request_sat_upload",
+        lambda n: ngettext("%d envio ao SAT enfileirado.", "%d envios ao SAT enfileirados.", n) % n,
+        target="process",
+    )
+    action_cancel = service_action(
+        _("Cancelar execuções em andamento"),
+        "operate",
+        "execution_cancel",
+        lambda n: ngettext("%d execução cancelada.", "%d execuções canceladas.", n) % n,
+        target="execution",
+        select=lambda processes: selectors.executions_running().filter(process__in=processes.values("pk")),
+    )
+    action_retry = service_action(
+        _("Repetir a última etapa que falhou"),
+        "operate",
+        "execution_retry",
+        lambda n: ngettext("%d nova tentativa enfileirada.", "%d novas tentativas enfileiradas.", n) % n,
+        target="execution",
+        select=lambda processes: [s for s in map(selectors.process_retry_target, processes) if s is not None],
+    )
 
     # --- pages ---------------------------------------------------------------------------
 

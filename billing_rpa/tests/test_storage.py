@@ -176,7 +176,7 @@ def test_manual_upload_whose_database_write_fails_leaves_no_file(process, pdf_by
 
     monkeypatch.setattr(review, "_transition_process", broken)
     with pytest.raises(DatabaseError):
-        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador)
+        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE)
     process.refresh_from_db()
     assert process.status == ProcessStatus.AGUARDANDO_DOWNLOAD and not process.invoice_key
     assert _stored_files(settings) == []

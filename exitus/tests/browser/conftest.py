@@ -11,7 +11,6 @@ Skipped, with the reason, when no ``chromium`` binary is installed (``apt-get in
 
 import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from billing_rpa.simulator import RpaSimulator, Timing
+from exitus.tests.servers import uvicorn_on_loopback
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
@@ -88,35 +88,18 @@ def _sync_orm_beside_playwright(monkeypatch):
 
 @pytest.fixture
 def site(transactional_db, settings):
-    """uvicorn serving ``exitus.asgi`` on a loopback port; yields its base URL."""
-    import uvicorn
+    """uvicorn serving ``exitus.asgi`` (static files included, as ``make run`` does with DEBUG) on a
+    loopback port; yields its base URL, which is also where robots fetch invoices (url_arquivo)."""
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.db import connections
 
     from exitus.asgi import application
 
-    saved = connections.settings["default"].get("CONN_MAX_AGE", 0)
-    connections.settings["default"]["CONN_MAX_AGE"] = 0
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings.BILLING_PUBLIC_BASE_URL = base  # the robots fetch invoices here (url_arquivo)
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
     settings.BILLING_SSE_POLL_SECONDS = 0.2
     settings.BILLING_SSE_HEARTBEAT_SECONDS = 5
-    # Static files from the apps' folders (as `make run` does with DEBUG), the rest to the real app.
-    app = ASGIStaticFilesHandler(application)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=5)
-    connections.settings["default"]["CONN_MAX_AGE"] = saved
+    with uvicorn_on_loopback(ASGIStaticFilesHandler(application)) as base:
+        settings.BILLING_PUBLIC_BASE_URL = base
+        yield base
 
 
 @pytest.fixture

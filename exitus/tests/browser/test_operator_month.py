@@ -29,6 +29,14 @@ def _csv() -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
+def _bulk(page, site, action, query=""):
+    """Select every process of the month in the list and run ``action`` on them."""
+    page.goto(f"{site}/admin/billing_rpa/invoiceprocess/?month={MONTH.replace('/', '%2F')}{query}")
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", action)
+    page.click("button[name=index]")
+
+
 def _statuses():
     return sorted(InvoiceProcess.objects.filter(month=MONTH).values_list("status", flat=True))
 
@@ -60,10 +68,7 @@ def test_operator_month_end_to_end(site, robots, robot_driver, page, shots):
     shots("04-month-created", page)
 
     # 3. Bulk download from the list (the robots are held until the execution page is open).
-    page.goto(f"{site}/admin/billing_rpa/invoiceprocess/?month={MONTH.replace('/', '%2F')}")
-    page.check("#action-toggle")
-    page.select_option("select[name=action]", "action_download")
-    page.click("button[name=index]")
+    _bulk(page, site, "action_download")
     expect(page.locator("ul.messagelist")).to_contain_text("3 downloads enfileirados")
     expect(page.locator("td.field-current_step").first).to_contain_text("Em execução")
     shots("05-downloads-queued", page)
@@ -97,18 +102,12 @@ def test_operator_month_end_to_end(site, robots, robot_driver, page, shots):
     expect(page.locator(".field-status_badge")).to_contain_text("Aguardando envio ao SAT")
     expect(page.locator("#x-process-actions")).to_contain_text("Nenhuma ação disponível")
     shots("10-approved", page)
-    page.goto(f"{site}/admin/billing_rpa/invoiceprocess/?month={MONTH.replace('/', '%2F')}&status=AGUARDANDO_APROVACAO")
-    page.check("#action-toggle")
-    page.select_option("select[name=action]", "action_approve")
-    page.click("button[name=index]")
+    _bulk(page, site, "action_approve", "&status=AGUARDANDO_APROVACAO")
     expect(page.locator("ul.messagelist")).to_contain_text("2 faturas aprovadas")
 
     # 6. The Operador sends to SAT; the SAT robot fetches each PDF from this server's own port.
     login(page, site, operador.username, DEFAULT_PASSWORD)
-    page.goto(f"{site}/admin/billing_rpa/invoiceprocess/?month={MONTH.replace('/', '%2F')}")
-    page.check("#action-toggle")
-    page.select_option("select[name=action]", "action_send_to_sat")
-    page.click("button[name=index]")
+    _bulk(page, site, "action_send_to_sat")
     expect(page.locator("ul.messagelist")).to_contain_text("3 envios ao SAT enfileirados")
     shots("11-sat-queued", page)
     wait_for(lambda: _statuses() == [ProcessStatus.UPLOAD_REALIZADO] * CLIENTS, timeout=30, what="SAT uploads")
