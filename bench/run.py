@@ -279,6 +279,8 @@ def main():
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_HSTS_SECONDS": "0",
         "LOG_LEVEL": "WARNING",
+        # Admin pages need the static manifest of a production build (collected below).
+        "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
         "CELERY_BROKER_URL": redis_url or "memory://",
         # Never let a benchmark reach a real quote provider.
         "QUOTES_MODE": "offline",
@@ -297,6 +299,7 @@ def main():
 
     django.setup()
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
 
     port = free_port()
     script = Path(tempfile.mkstemp(suffix=".lua")[1])

@@ -8,7 +8,7 @@ from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -414,23 +414,49 @@ def with_current_step(queryset):
     )
 
 
-CURRENT_STEPS = {
-    # key: (label, condition on the annotated queryset)
-    "running": (_("Em execução"), Q(step_status=ExecutionStatus.EXECUTANDO, step_retries=0)),
-    "retrying": (_("Tentando novamente"), Q(step_status=ExecutionStatus.EXECUTANDO, step_retries__gt=0)),
-    "failed": (
-        _("Falhou"),
-        Q(step_status__in=FINAL_FAILURES)
+def _step_rules(*, status, retries, kind, process_status) -> dict:
+    """The current-step rule, written once for two shapes of query: processes annotated by
+    :func:`with_current_step` (``step_status``...) and the latest executions themselves."""
+    return {
+        "running": Q(**{status: ExecutionStatus.EXECUTANDO, retries: 0}),
+        "retrying": Q(**{status: ExecutionStatus.EXECUTANDO, f"{retries}__gt": 0}),
+        # A step that ended for good while its process still waits for it (a person must act).
+        "failed": Q(**{f"{status}__in": FINAL_FAILURES})
         & (
-            Q(step_kind=ExecutionKind.DOWNLOAD_FATURA, status=ProcessStatus.AGUARDANDO_DOWNLOAD)
-            | Q(step_kind=ExecutionKind.UPLOAD_SAT, status=ProcessStatus.AGUARDANDO_ENVIO_SAT)
+            Q(**{kind: ExecutionKind.DOWNLOAD_FATURA, process_status: ProcessStatus.AGUARDANDO_DOWNLOAD})
+            | Q(**{kind: ExecutionKind.UPLOAD_SAT, process_status: ProcessStatus.AGUARDANDO_ENVIO_SAT})
         ),
-    ),
-}
+    }
+
+
+CURRENT_STEP_LABELS = {"running": _("Em execução"), "retrying": _("Tentando novamente"), "failed": _("Falhou")}
+_PROCESS_STEP_Q = _step_rules(status="step_status", retries="step_retries", kind="step_kind", process_status="status")
+_EXECUTION_STEP_Q = _step_rules(status="status", retries="auto_retries", kind="kind", process_status="process__status")
 
 
 def current_step_q(key) -> Q:
-    return CURRENT_STEPS[key][1]
+    """Processes annotated by :func:`with_current_step` whose current step is ``key``."""
+    return _PROCESS_STEP_Q[key]
+
+
+def latest_executions(process_q=None):
+    """The latest execution of each process (``process_q`` filters on ``process__...``): one anti-join
+    over the executions, cheaper than a subquery per process when counting a whole month."""
+    newer = Execution.objects.filter(process=OuterRef("process")).filter(
+        Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+    )
+    queryset = Execution.objects.filter(~Exists(newer))
+    return queryset.filter(process_q) if process_q is not None else queryset
+
+
+def current_step_counts(process_q=None, *, by_carrier=False):
+    """How many processes are running / retrying / failed now: ``{key: n}``, or per carrier code."""
+    counts = {key: Count("pk", filter=condition) for key, condition in _EXECUTION_STEP_Q.items()}
+    latest = latest_executions(process_q)
+    if not by_carrier:
+        return latest.aggregate(**counts)
+    rows = latest.values("process__client__carrier__code").annotate(**counts).order_by()
+    return {row.pop("process__client__carrier__code"): row for row in rows}
 
 
 # --- lateness, per row ------------------------------------------------------------------
@@ -466,24 +492,31 @@ def _neighbour(month: str, step: int) -> str:
     return f"{index % 12 + 1:02d}/{index // 12}"
 
 
+LATE_ROWS_SHOWN = 50  # the rest are one click away (the list filtered by month and lateness)
+
+
 def month_console(month: str, today=None) -> dict:
     """The month page: per carrier, counts by process status and by current step (running,
     retrying, failed), amounts; totals; the late processes with days late and unit; neighbours."""
     period = parse_month(month)
     today = today or timezone.localdate()
-    processes = InvoiceProcess.objects.filter(month=month)
+    processes = InvoiceProcess.objects.filter(period=period)  # indexed (month is its label)
     statuses = list(ProcessStatus)
-    steps = list(CURRENT_STEPS)
+    steps = list(CURRENT_STEP_LABELS)
     counts = {}
-    annotated = with_current_step(processes).values("client__carrier__code", "client__carrier__name")
     aggregates = {f"s_{status.value}": Count("pk", filter=Q(status=status)) for status in statuses}
-    aggregates.update({f"x_{key}": Count("pk", filter=current_step_q(key)) for key in steps})
     aggregates["total"] = Count("pk")
     aggregates["amount"] = Sum("amount")
-    for row in annotated.annotate(**aggregates).order_by("client__carrier__code"):
-        counts[row["client__carrier__code"]] = row
+    step_counts = current_step_counts(Q(process__period=period), by_carrier=True)
+    for row in (
+        processes.values("client__carrier__code", "client__carrier__name")
+        .annotate(**aggregates)
+        .order_by("client__carrier__code")
+    ):
+        code = row["client__carrier__code"]
+        counts[code] = {**row, **{f"x_{key}": step_counts.get(code, {}).get(key, 0) for key in steps}}
     columns = [{"key": s.value, "label": s.label, "tone": "status"} for s in statuses] + [
-        {"key": key, "label": CURRENT_STEPS[key][0], "tone": "step"} for key in steps
+        {"key": key, "label": CURRENT_STEP_LABELS[key], "tone": "step"} for key in steps
     ]
 
     def cells(row, base):
@@ -492,7 +525,8 @@ def month_console(month: str, today=None) -> dict:
         return out
 
     rows = []
-    totals = dict.fromkeys(aggregates, 0)
+    summed = [*aggregates, *(f"x_{key}" for key in steps)]
+    totals = dict.fromkeys(summed, 0)
     totals["amount"] = None
     for code, row in counts.items():
         rows.append(
@@ -504,17 +538,20 @@ def month_console(month: str, today=None) -> dict:
                 "cells": cells(row, {"carrier": code}),
             }
         )
-        for key in aggregates:
+        for key in summed:
             if key == "amount":
                 if row["amount"] is not None:
                     totals["amount"] = (totals["amount"] or 0) + row["amount"]
             else:
                 totals[key] += row[key]
     late = []
+    # Most late first: within a month the grace period is the same, so the earliest due date.
     late_queryset = (
-        processes.filter(late_q(today)).select_related("client__carrier").order_by("period", "client__legal_name")
+        processes.filter(late_q(today))
+        .select_related("client__carrier")
+        .order_by(F("due_date").asc(nulls_last=True), "pk")
     )
-    for process in late_queryset[:500]:
+    for process in late_queryset[:LATE_ROWS_SHOWN]:
         late.append(
             {
                 "id": process.pk,
@@ -552,14 +589,13 @@ def console_home(today=None) -> dict:
     month = month_label(today)
     previous = _neighbour(month, -1)
     processes = InvoiceProcess.objects.all()
-    by_step = with_current_step(processes.exclude(status=ProcessStatus.UPLOAD_REALIZADO)).aggregate(
-        **{key: Count("pk", filter=current_step_q(key)) for key in CURRENT_STEPS}
-    )
+    by_step = current_step_counts(~Q(process__status=ProcessStatus.UPLOAD_REALIZADO))
     awaiting = processes.filter(status=ProcessStatus.AGUARDANDO_APROVACAO).aggregate(
         n=Count("pk"), amount=Sum("amount")
     )
     amounts = dict(
-        processes.filter(month__in=(month, previous))
+        processes.filter(period__in=(parse_month(month), parse_month(previous)))
+        .order_by()
         .values("month")
         .annotate(amount=Sum("amount"))
         .values_list("month", "amount")
@@ -574,7 +610,7 @@ def console_home(today=None) -> dict:
     )
     progress = []
     for row in (
-        processes.filter(month=month)
+        processes.filter(period=parse_month(month))
         .values("client__carrier__code")
         .annotate(
             total=Count("pk"), **{f"s_{status.value}": Count("pk", filter=Q(status=status)) for status in ProcessStatus}

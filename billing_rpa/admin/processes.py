@@ -81,10 +81,10 @@ class CurrentStepFilter(admin.SimpleListFilter):
     parameter_name = "step"
 
     def lookups(self, request, model_admin):
-        return [(key, label) for key, (label, _q) in selectors.CURRENT_STEPS.items()]
+        return list(selectors.CURRENT_STEP_LABELS.items())
 
     def queryset(self, request, queryset):
-        if self.value() in selectors.CURRENT_STEPS:
+        if self.value() in selectors.CURRENT_STEP_LABELS:
             return queryset.filter(selectors.current_step_q(self.value()))
         return queryset
 
