@@ -5,6 +5,7 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import AdminFactory, ReadOnlyFactory, UserFactory
+from exitus.cache import _down_until as redis_outage
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -19,6 +20,7 @@ def _celery_tasks_registered():
 def _isolated_state(settings, tmp_path):
     """Each test gets empty caches (throttle counters included) and its own media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    redis_outage["at"] = 0.0  # a Redis outage simulated by one test is not remembered by the next
     for each in caches.all():
         each.clear()
     yield

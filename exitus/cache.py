@@ -16,6 +16,7 @@ own, so an attacker gets at most the budget times the number of processes, never
 
 import functools
 import logging
+import time
 
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
@@ -27,14 +28,30 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+# After a failure, Redis is left alone for this long in this process: a hung Redis costs one
+# socket timeout per process every few seconds, not one per cache call (a request makes several).
+RETRY_AFTER = 5.0
+_down_until = {"at": 0.0}
+
+
+def redis_resting() -> bool:
+    return time.monotonic() < _down_until["at"]
+
+
+def _mark_down(exc, name, what):
+    _down_until["at"] = time.monotonic() + RETRY_AFTER
+    logger.warning("cache unavailable (%s) in %s: %s for %.0fs", exc.__class__.__name__, name, what, RETRY_AFTER)
+
+
 def _degrading(method, fallback):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except UNAVAILABLE as exc:
-            logger.warning("cache unavailable (%s) in %s: serving without it", exc.__class__.__name__, method.__name__)
-            return fallback(*args, **kwargs) if callable(fallback) else fallback
+        if not redis_resting():
+            try:
+                return method(self, *args, **kwargs)
+            except UNAVAILABLE as exc:
+                _mark_down(exc, method.__name__, "serving without it")
+        return fallback(*args, **kwargs) if callable(fallback) else fallback
 
     return wrapper
 
@@ -73,11 +90,12 @@ def _failing_over(name):
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except UNAVAILABLE as exc:
-            logger.warning("cache unavailable (%s) in %s: counting in this process", exc.__class__.__name__, name)
-            return getattr(self.local, name)(*args, **kwargs)
+        if not redis_resting():
+            try:
+                return method(self, *args, **kwargs)
+            except UNAVAILABLE as exc:
+                _mark_down(exc, name, "counting in this process")
+        return getattr(self.local, name)(*args, **kwargs)
 
     return wrapper
 
@@ -87,7 +105,9 @@ class FailoverRedisCache(RedisCache):
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self.local = LocMemCache(f"failover-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
+        # One local store per process, shared by every thread's instance of this cache (Django
+        # builds one per thread; LocMemCache shares storage between instances of the same name).
+        self.local = LocMemCache(f"failover:{server}", {"TIMEOUT": params.get("TIMEOUT", 300)})
 
     get = _failing_over("get")
     get_many = _failing_over("get_many")

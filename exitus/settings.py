@@ -331,6 +331,9 @@ else:
     # the web request (see exitus/queueing.py for what happens to the work then).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+        # Look for such orphaned tasks every 10 s (kombu's default scans every 100 s).
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
         "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
         "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
     }
@@ -562,6 +565,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 # --- scheduling --------------------------------------------------------------
 
 BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=15)
+# Job leases (scheduling/locks.py): renewed every third of this while a job runs; a killed
+# worker's lease lapses after it, so the redelivered job takes over within minutes.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=90)
+# How often beat re-sends scheduled runs that the broker refused (scheduling/beat.py).
+BEAT_CATCH_UP_SECONDS = env.int("BEAT_CATCH_UP_SECONDS", default=30)
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 BACKUP_PREFIX = env.str("BACKUP_PREFIX", default="backups")
 LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=90)

@@ -19,7 +19,7 @@ from django_celery_beat.admin import PeriodicTaskForm as BasePeriodicTaskForm
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from accounts.audit import RequestMeta
-from exitus.admin_badges import badge
+from exitus.admin_badges import badge, coloured
 from exitus.admin_columns import seconds_column
 from exitus.formats import moment_br
 
@@ -100,15 +100,16 @@ admin.site.unregister(PeriodicTask)
 @admin.register(PeriodicTask)
 class PeriodicTaskAdmin(BasePeriodicTaskAdmin):
     form = CatalogueTaskForm
-    list_display = ("name", "job_key", "enabled", "schedule_text", "next_run", "last_run")
+    # The last result shows its own time, so the bare last_run_at column is left out.
+    list_display = ("name", "job_key", "enabled", "schedule_text", "next_run", "last_run", "catch_up")
     list_filter = ("enabled", "task")
     actions = ("run_now", "enable_tasks", "disable_tasks")
     fieldsets = (
         (None, {"fields": ("name", "regtask", "task", "enabled", "description")}),
-        (_("Quando"), {"fields": ("crontab", "interval", "start_time", "last_run_at", "next_run")}),
+        (_("Quando"), {"fields": ("crontab", "interval", "start_time", "last_run_at", "next_run", "catch_up")}),
         (_("Parâmetros"), {"fields": ("kwargs", "args")}),
     )
-    readonly_fields = ("last_run_at", "next_run")
+    readonly_fields = ("last_run_at", "next_run", "catch_up")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(**last_runs_by_periodic_task())
@@ -116,7 +117,7 @@ class PeriodicTaskAdmin(BasePeriodicTaskAdmin):
     @admin.display(description=_("job"))
     def job_key(self, obj):
         job = job_for_task(obj.task)
-        return job.key if job else format_html('<span style="color:#b42318">{}</span>', obj.task)
+        return job.key if job else coloured(obj.task, "danger")
 
     @admin.display(description=_("quando"))
     def schedule_text(self, obj):
@@ -128,6 +129,12 @@ class PeriodicTaskAdmin(BasePeriodicTaskAdmin):
         if obj.clocked_id:
             return _("Uma vez, em %(t)s") % {"t": seconds(obj.clocked.clocked_time)}
         return "—"
+
+    @admin.display(description=_("execução perdida"))
+    def catch_up(self, obj):
+        """The catalogue's policy for a run missed while beat or the broker was down."""
+        job = job_for_task(obj.task) if obj is not None else None
+        return job.catch_up_label if job else "—"
 
     @admin.display(description=_("próxima execução (São Paulo)"))
     def next_run(self, obj):

@@ -28,6 +28,18 @@ def schema(**properties):
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
+class CatchUp:
+    """What happens to a run that was due while beat or the broker was down."""
+
+    ONCE = "uma_vez"  # it runs once as soon as they are back (a missed month, backup, tax run matters)
+    SKIP = "pular"  # it waits for its next time (a frequent job: the next run does the same work)
+
+    LABELS = {
+        ONCE: _("Executa uma vez ao voltar"),
+        SKIP: _("Pula; espera o próximo horário"),
+    }
+
+
 @dataclass(frozen=True)
 class Job:
     key: str
@@ -41,6 +53,11 @@ class Job:
     # Health reports a critical job as late when its last success is older than this.
     max_age_hours: int | None = None
     enabled_by_default: bool = True
+    catch_up: str = CatchUp.SKIP
+
+    @property
+    def catch_up_label(self):
+        return CatchUp.LABELS[self.catch_up]
 
     @property
     def default_name(self):
@@ -57,6 +74,7 @@ JOBS = (
         cron="0 6 1 * *",
         critical=True,
         max_age_hours=24 * 32,
+        catch_up=CatchUp.ONCE,
     ),
     Job(
         key="EXECUTAR_DOWNLOADS",
@@ -147,6 +165,7 @@ JOBS = (
         label=_("Creditar proventos"),
         description=_("Credita no caixa os proventos cuja data de pagamento chegou."),
         cron="0 7 * * *",
+        catch_up=CatchUp.ONCE,
     ),
     Job(
         key="SNAPSHOT_MENSAL",
@@ -155,6 +174,7 @@ JOBS = (
         description=_("Registra o patrimônio de fim de mês de cada carteira (mês anterior por padrão)."),
         params=schema(month=MONTH),
         cron="0 2 1 * *",
+        catch_up=CatchUp.ONCE,
     ),
     Job(
         key="APURAR_IR_MENSAL",
@@ -163,6 +183,7 @@ JOBS = (
         description=_("Calcula e guarda a apuração mensal de IR de cada investidor (mês anterior por padrão)."),
         params=schema(month=MONTH),
         cron="0 4 1 * *",
+        catch_up=CatchUp.ONCE,
     ),
     Job(
         key="ENVIAR_RELATORIOS",
@@ -175,6 +196,7 @@ JOBS = (
             force={"type": "boolean", "default": False},
         ),
         cron="0 8 1 * *",
+        catch_up=CatchUp.ONCE,
     ),
     Job(
         key="VERIFICAR_PROCESSOS_MENSAIS",
@@ -182,6 +204,7 @@ JOBS = (
         label=_("Verificar criação dos processos do mês"),
         description=_("Avisa os operadores se os processos do mês não foram criados até o dia configurado."),
         cron="0 9 * * *",
+        catch_up=CatchUp.ONCE,
     ),
     Job(
         key="LIMPEZA_LOGS",
@@ -200,6 +223,7 @@ JOBS = (
         cron="0 3 * * *",
         critical=True,
         max_age_hours=26,
+        catch_up=CatchUp.ONCE,
     ),
 )
 

@@ -9,9 +9,11 @@ class JobRunStatus(models.TextChoices):
     FAILURE = "FALHOU", _("Falhou")
     RETRY = "TENTANDO_NOVAMENTE", _("Tentando novamente")
     SKIPPED = "IGNORADO", _("Ignorado (já em execução ou já feito)")
+    NOT_SENT = "NAO_ENVIADO", _("Não enviado (fila indisponível); será recuperado")
 
 
 class JobTrigger(models.TextChoices):
     BEAT = "agendamento", _("Agendamento")
     MANUAL = "manual", _("Executar agora")
+    CATCH_UP = "recuperacao", _("Recuperação de execução perdida")
     OTHER = "outro", _("Outro")

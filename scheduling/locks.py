@@ -13,6 +13,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from .models import JobLock, JobRun
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TTL = 90
+DEFAULT_TTL = settings.JOB_LEASE_SECONDS
 
 
 def acquire(name, *, ttl_seconds):
