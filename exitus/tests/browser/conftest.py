@@ -9,6 +9,8 @@ Skipped, with the reason, when no ``chromium`` binary is installed (``apt-get in
 ``playwright install`` cannot download browsers here).
 """
 
+import asyncio
+import contextlib
 import os
 import shutil
 import threading
@@ -86,6 +88,43 @@ def _sync_orm_beside_playwright(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# SQLite's in-memory test database is shared between this process's threads in "shared cache"
+# mode, where a write locks whole tables and a concurrent statement fails at once ("database
+# table is locked") instead of waiting as a file database does (make run: WAL and a busy
+# timeout). On SQLite the site's requests, the robot driver's polls and the test's own queries
+# therefore take turns through one gate; on PostgreSQL the gate is open and they run at once.
+# The robots' file link and static files never touch the gate (the SAT robot fetches the PDF
+# while the driver, holding the gate, waits for the robot's answer).
+DB_GATE = threading.Lock()
+UNGATED_PREFIXES = ("/static/", "/api/v1/billing/files/")
+
+
+def gate():
+    """The gate on SQLite; an open door on any other database."""
+    engine = django_settings.DATABASES["default"]["ENGINE"]
+    return DB_GATE if engine.endswith("sqlite3") else contextlib.nullcontext()
+
+
+class GatedRequests:
+    """ASGI wrapper: each request except the live log stream and the robots' file link holds the gate."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(UNGATED_PREFIXES) or path.endswith("/logs/stream/"):
+            return await self.app(scope, receive, send)
+        lock = gate()
+        if isinstance(lock, contextlib.nullcontext):
+            return await self.app(scope, receive, send)
+        await asyncio.to_thread(lock.acquire)
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            lock.release()
+
+
 @pytest.fixture
 def site(transactional_db, settings):
     """uvicorn serving ``exitus.asgi`` (static files included, as ``make run`` does with DEBUG) on a
@@ -97,7 +136,7 @@ def site(transactional_db, settings):
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
     settings.BILLING_SSE_POLL_SECONDS = 0.2
     settings.BILLING_SSE_HEARTBEAT_SECONDS = 5
-    with uvicorn_on_loopback(ASGIStaticFilesHandler(application)) as base:
+    with uvicorn_on_loopback(GatedRequests(ASGIStaticFilesHandler(application))) as base:
         settings.BILLING_PUBLIC_BASE_URL = base
         yield base
 
@@ -132,7 +171,8 @@ class RobotDriver:
             while not self.stop.is_set():
                 if self.running.wait(0.1):
                     try:
-                        services.executions_poll_due(budget_seconds=0.5)
+                        with gate():
+                            services.executions_poll_due(budget_seconds=0.5)
                     except Exception as exc:  # noqa: BLE001 - reported by the test
                         self.errors.append(exc)
                     time.sleep(0.1)
@@ -173,9 +213,11 @@ def login(page, base, username, password):
 
 
 def wait_for(predicate, timeout=20.0, step=0.1, what="condition"):
+    """Poll ``predicate`` (which may query the database: it takes its turn at the gate)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        with gate():
+            if predicate():
+                return
         time.sleep(step)
     raise AssertionError(f"timed out waiting for {what}")

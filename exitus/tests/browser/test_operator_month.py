@@ -12,7 +12,7 @@ from billing_rpa.choices import ProcessStatus
 from billing_rpa.models import BillingClient, Execution, InvoiceProcess
 from billing_rpa.tests.factories import CarrierFactory, make_cnpj, staff_user
 
-from .conftest import login, wait_for
+from .conftest import gate, login, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -92,7 +92,8 @@ def test_operator_month_end_to_end(site, robots, robot_driver, page, shots):
     # 5. The Aprovador approves from the process page (PDF previewed inline).
     login(page, site, aprovador.username, DEFAULT_PASSWORD)
     shots("08-home-aprovador", page)
-    process = InvoiceProcess.objects.filter(month=MONTH).order_by("pk").first()
+    with gate():
+        process = InvoiceProcess.objects.filter(month=MONTH).order_by("pk").first()
     page.goto(f"{site}/admin/billing_rpa/invoiceprocess/{process.pk}/change/")
     expect(page.locator("#x-pdf")).to_be_visible()
     expect(page.locator("#x-process-actions [data-action=download]")).to_have_count(0)
