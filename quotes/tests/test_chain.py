@@ -171,10 +171,9 @@ def test_offline_mode_never_calls_http(settings, market):
     assert sum(market.calls.values()) == 0
 
 
+@time_machine.travel("2026-11-23 15:00:00 +0000", tick=False)  # the fake market and "today" agree on the day
 def test_history_fx_series_and_lookup_through_the_chain(live):
-    from datetime import date, timedelta
-
-    from django.utils import timezone
+    from datetime import date
 
     end = timezone.localdate()
     with Chain(disabled=set()) as chain:
