@@ -87,7 +87,11 @@ def test_operator_month_end_to_end(site, robots, robot_driver, page, shots):
     assert page.evaluate("window.__notReloaded") is True
     assert not page.locator("input[name=_save]").count()
     shots("07-execution-done", page)
-    wait_for(lambda: _statuses() == [ProcessStatus.AGUARDANDO_APROVACAO] * CLIENTS, what="downloads")
+    wait_for(
+        lambda: _statuses() == [ProcessStatus.AGUARDANDO_APROVACAO] * CLIENTS,
+        timeout=60,
+        what=lambda: f"downloads: {_statuses()}, driver errors {robot_driver.errors[-3:]}",
+    )
 
     # 5. The Aprovador approves from the process page (PDF previewed inline).
     login(page, site, aprovador.username, DEFAULT_PASSWORD)
@@ -111,7 +115,11 @@ def test_operator_month_end_to_end(site, robots, robot_driver, page, shots):
     _bulk(page, site, "action_send_to_sat")
     expect(page.locator("ul.messagelist")).to_contain_text("3 envios ao SAT enfileirados")
     shots("11-sat-queued", page)
-    wait_for(lambda: _statuses() == [ProcessStatus.UPLOAD_REALIZADO] * CLIENTS, timeout=30, what="SAT uploads")
+    wait_for(
+        lambda: _statuses() == [ProcessStatus.UPLOAD_REALIZADO] * CLIENTS,
+        timeout=60,
+        what=lambda: f"SAT uploads: {_statuses()}, driver errors {robot_driver.errors[-3:]}",
+    )
     assert robot_driver.errors == []
     sat_jobs = robots.robot_jobs("sat")
     assert len(sat_jobs) == CLIENTS and all(job.sat_check == "" for job in sat_jobs)
