@@ -137,3 +137,27 @@ class CashKind(models.TextChoices):
 # ``ajuste`` may go either way (never zero).
 CASH_INFLOW_KINDS = (CashKind.DEPOSITO, CashKind.CREDITO_PROVENTO, CashKind.VENDA)
 CASH_OUTFLOW_KINDS = (CashKind.SAQUE, CashKind.COMPRA, CashKind.TAXA, CashKind.IMPOSTO, CashKind.TRANSFERENCIA)
+
+
+class FxSource(models.TextChoices):
+    """Where a stored FX rate came from (``Transaction.fx_source``, ``DividendReceipt.fx_source``).
+
+    Rates read from the quotes app keep that rate's own source (``bcb`` is the Banco Central PTAX);
+    these are the values that do not come from a stored rate.
+    """
+
+    NONE = "brl", _("BRL: sem conversão")
+    INFORMED = "informado", _("Informado na operação")
+    LEGACY = "legado", _("Registrado antes de a fonte ser guardada")
+
+
+# FX sources that are the Banco Central PTAX (what Lei 14.754/2023 asks for).
+PTAX_SOURCES = frozenset({"bcb", "ptax"})
+
+# Asset types B3 trades only in whole units: a corporate event that leaves a fraction leaves it
+# pending until the leilão de frações is recorded.
+WHOLE_UNIT_TYPES = frozenset({"acao", "fii", "unit", "etf", "stock_intl", "etf_intl", "stock", "reit"})
+
+
+def whole_units(*, asset_type: str, market: str) -> bool:
+    return market == Market.BR and asset_type in WHOLE_UNIT_TYPES

@@ -77,6 +77,19 @@ POSITION_COLUMNS = [
     Column("last_trade_date", lambda p: _local(p.last_trade_date)),
 ]
 
+OPENING_COLUMNS = [
+    Column("id", lambda o: o.pk),
+    Column("portfolio", lambda o: o.portfolio.name),
+    Column("broker", lambda o: o.broker.name),
+    Column("ticker", lambda o: o.asset.ticker),
+    Column("as_of", lambda o: o.as_of.isoformat()),
+    Column("quantity", lambda o: o.quantity),
+    Column("average_cost", lambda o: o.average_cost),
+    Column("cost_basis", lambda o: o.cost_basis),
+    Column("cost_basis_brl", lambda o: o.cost_basis_brl),
+    Column("notes", lambda o: o.notes),
+]
+
 RECEIPT_COLUMNS = [
     Column("id", lambda r: r.pk),
     Column("ticker", lambda r: r.dividend.asset.ticker),

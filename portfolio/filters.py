@@ -24,8 +24,11 @@ from .models import (
     Broker,
     CashMovement,
     CorporateEvent,
+    CustodyTransfer,
     Dividend,
     DividendReceipt,
+    FractionSale,
+    OpeningPosition,
     Portfolio,
     Position,
     Transaction,
@@ -146,6 +149,36 @@ class PositionFilter(_OwnedFilter):
 
     def filter_open(self, queryset, name, value):
         return queryset.filter(quantity__gt=0) if value else queryset.filter(quantity=0)
+
+
+class OpeningPositionFilter(_OwnedFilter):
+    class Meta:
+        model = OpeningPosition
+        fields = ["portfolio", "broker", "asset", "ticker", "owner"]
+
+
+class CustodyTransferFilter(_OwnedFilter):
+    broker = django_filters.ModelChoiceFilter(
+        queryset=Broker.objects.all(),
+        field_name="from_broker",
+        method="filter_broker",
+        label=_("corretora (origem ou destino)"),
+    )
+    date_from = django_filters.DateFilter(field_name="date__date", lookup_expr="gte", label=_("de (data)"))
+    date_to = django_filters.DateFilter(field_name="date__date", lookup_expr="lte", label=_("até (data)"))
+
+    class Meta:
+        model = CustodyTransfer
+        fields = ["portfolio", "broker", "asset", "ticker", "date_from", "date_to", "owner"]
+
+    def filter_broker(self, queryset, name, value):
+        return queryset.filter(Q(from_broker=value) | Q(to_broker=value)) if value else queryset
+
+
+class FractionSaleFilter(_OwnedFilter):
+    class Meta:
+        model = FractionSale
+        fields = ["portfolio", "broker", "asset", "ticker", "owner"]
 
 
 class CorporateEventFilter(django_filters.FilterSet):

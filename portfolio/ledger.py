@@ -74,6 +74,23 @@ def _average(cost: Decimal, qty: Decimal) -> Decimal:
     return price(cost / qty) if qty > 0 else ZERO
 
 
+def _leaving_cost(state: State, qty: Decimal) -> tuple[Decimal, Decimal]:
+    """The cost (asset currency, BRL) that leaves with ``qty`` at the average: all of it when the
+    position closes, so nothing is left over by rounding."""
+    if qty == state.quantity:
+        return state.cost_basis, state.cost_basis_brl
+    removed = min(money(state.average_cost * qty), state.cost_basis)
+    removed_brl = min(money(state.cost_basis_brl * qty / state.quantity), state.cost_basis_brl)
+    return removed, removed_brl
+
+
+def _dates(state: State, at: datetime) -> tuple:
+    """``(first, last)`` trade dates once ``at`` is seen."""
+    first = state.first_trade_date if state.first_trade_date and state.first_trade_date <= at else at
+    last = state.last_trade_date if state.last_trade_date and state.last_trade_date >= at else at
+    return first, last
+
+
 def _touch_dates(state: State, at: datetime) -> dict:
     first = state.first_trade_date if state.first_trade_date and state.first_trade_date <= at else at
     last = state.last_trade_date if state.last_trade_date and state.last_trade_date >= at else at
@@ -84,37 +101,60 @@ def acquire(state: State, *, qty: Decimal, cost: Decimal, cost_brl: Decimal, at:
     """Buy or subscribe ``qty`` for ``cost`` (price × quantity + fees, already to the cent)."""
     new_qty = quantity(state.quantity + qty)
     new_cost = state.cost_basis + cost
-    new = replace(
-        state,
-        quantity=new_qty,
-        cost_basis=new_cost,
-        cost_basis_brl=state.cost_basis_brl + cost_brl,
-        average_cost=_average(new_cost, new_qty),
-        **_touch_dates(state, at),
+    first, last = _dates(state, at)
+    new = State(  # built directly, not with replace(): this is the tax replay's hot path
+        new_qty,
+        _average(new_cost, new_qty),
+        new_cost,
+        state.cost_basis_brl + cost_brl,
+        state.realized_pnl,
+        state.realized_pnl_brl,
+        first,
+        last,
     )
     return new, Change(quantity_delta=qty, cost_basis_delta=cost, cost_basis_brl_delta=cost_brl)
 
 
-def dispose(state: State, *, qty: Decimal, net: Decimal, net_brl: Decimal, at: datetime) -> tuple[State, Change]:
-    """Sell ``qty`` for ``net`` (gross − fees). Average unchanged; realized = net − average × qty."""
+def dispose(
+    state: State,
+    *,
+    qty: Decimal,
+    net: Decimal,
+    net_brl: Decimal,
+    at: datetime,
+    cost: Decimal | None = None,
+    cost_brl: Decimal | None = None,
+) -> tuple[State, Change]:
+    """Sell ``qty`` for ``net`` (gross − fees). Average unchanged; realized = net − average × qty.
+
+    ``cost``/``cost_brl``: the cost that leaves when a rule fixes it (a bonificação's fraction sold at
+    auction leaves at its custo atribuído); never more than the position's cost. The average of what
+    remains is then the remaining cost over the remaining quantity.
+    """
     if qty > state.quantity:
         raise InsufficientQuantity(requested=qty, available=state.quantity)
-    if qty == state.quantity:
-        removed, removed_brl = state.cost_basis, state.cost_basis_brl
+    if cost is not None and qty != state.quantity:
+        removed = min(cost, state.cost_basis)
+        removed_brl = min(cost_brl if cost_brl is not None else cost, state.cost_basis_brl)
     else:
-        removed = min(money(state.average_cost * qty), state.cost_basis)
-        removed_brl = min(money(state.cost_basis_brl * qty / state.quantity), state.cost_basis_brl)
+        removed, removed_brl = _leaving_cost(state, qty)
     new_qty = quantity(state.quantity - qty)
     realized, realized_brl = net - removed, net_brl - removed_brl
-    new = replace(
-        state,
-        quantity=new_qty,
-        cost_basis=state.cost_basis - removed if new_qty else ZERO,
-        cost_basis_brl=state.cost_basis_brl - removed_brl if new_qty else ZERO,
-        average_cost=state.average_cost if new_qty else ZERO,
-        realized_pnl=state.realized_pnl + realized,
-        realized_pnl_brl=state.realized_pnl_brl + realized_brl,
-        **_touch_dates(state, at),
+    first, last = _dates(state, at)
+    if new_qty:
+        average = state.average_cost if cost is None else _average(state.cost_basis - removed, new_qty)
+        remaining, remaining_brl = state.cost_basis - removed, state.cost_basis_brl - removed_brl
+    else:
+        average = remaining = remaining_brl = ZERO
+    new = State(
+        new_qty,
+        average,
+        remaining,
+        remaining_brl,
+        state.realized_pnl + realized,
+        state.realized_pnl_brl + realized_brl,
+        first,
+        last,
     )
     change = Change(
         quantity_delta=-qty,
@@ -209,3 +249,20 @@ def move_in(
         first_trade_date=first,
     )
     return new, Change(quantity_delta=qty, cost_basis_delta=cost, cost_basis_brl_delta=cost_brl)
+
+
+def transfer_out(state: State, *, qty: Decimal) -> tuple[State, Change]:
+    """Custody transfer, source side: ``qty`` leaves at the average cost; no result (not a sale)."""
+    if qty > state.quantity:
+        raise InsufficientQuantity(requested=qty, available=state.quantity)
+    removed, removed_brl = _leaving_cost(state, qty)
+    new_qty = quantity(state.quantity - qty)
+    new = replace(
+        state,
+        quantity=new_qty,
+        cost_basis=state.cost_basis - removed if new_qty else ZERO,
+        cost_basis_brl=state.cost_basis_brl - removed_brl if new_qty else ZERO,
+        average_cost=state.average_cost if new_qty else ZERO,
+    )
+    change = Change(quantity_delta=-qty, cost_basis_delta=-removed, cost_basis_brl_delta=-removed_brl)
+    return new, change

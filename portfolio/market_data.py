@@ -12,7 +12,7 @@ of 1.0, no zero price.
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from django.core.exceptions import ImproperlyConfigured
@@ -32,6 +32,14 @@ class LatestQuote(Protocol):
     fetched_at: datetime
 
 
+class FxQuote(NamedTuple):
+    """A stored FX rate with where it came from: ``rate`` BRL (``to``) per unit, published on ``date``."""
+
+    rate: Decimal
+    date: date
+    source: str
+
+
 class MarketData(Protocol):
     """What a market-data source provides. Reads only; each answers in a fixed number of queries."""
 
@@ -41,6 +49,10 @@ class MarketData(Protocol):
     def fx_rate_on(self, *, currency: str, on: date | None = None, to: str = "BRL") -> Decimal | None:
         """One unit of ``currency`` in ``to`` on ``on`` (last published on or before; inverse pair if
         needed), the latest known without ``on``; ``1`` for the same currency; ``None`` if none is known."""
+
+    def fx_quote_on(self, *, currency: str, on: date, to: str = "BRL") -> FxQuote | None:
+        """Like :meth:`fx_rate_on` for a date, with the rate's publication date and source (``bcb`` is the
+        Banco Central PTAX); ``None`` if no rate was published on or before ``on``."""
 
     def latest_fx_rates(self, *, currencies: Iterable[str], to: str = "BRL") -> dict[str, Decimal]:
         """``{currency: latest rate into to}``; currencies without a rate are absent."""
@@ -64,6 +76,10 @@ class MarketData(Protocol):
 
     def version(self) -> str:
         """A stamp that changes whenever a bar, FX rate, indicator value or quote is stored (cache keys)."""
+
+    def events_changed(self, *, asset_ids: Iterable[int]) -> None:
+        """Corporate events of these assets changed (the one notification, not a read): a source that
+        stores split-adjusted history re-derives its unadjusted closes."""
 
 
 _source: MarketData | None = None
@@ -90,6 +106,18 @@ def latest_quotes(*, asset_ids: Iterable[int]) -> dict[int, LatestQuote]:
 
 def fx_rate_on(*, currency: str, on: date | None = None, to: str = "BRL") -> Decimal | None:
     return source().fx_rate_on(currency=currency, on=on, to=to)
+
+
+def fx_quote_on(*, currency: str, on: date, to: str = "BRL") -> FxQuote | None:
+    if currency.upper() == to.upper():
+        return FxQuote(Decimal("1"), on, "brl")
+    return source().fx_quote_on(currency=currency, on=on, to=to)
+
+
+def events_changed(*, asset_ids: Iterable[int]) -> None:
+    """Tell the market-data source (if any) that corporate events of ``asset_ids`` changed."""
+    if _source is not None:
+        _source.events_changed(asset_ids=list(asset_ids))
 
 
 def latest_fx_rates(*, currencies: Iterable[str], to: str = "BRL") -> dict[str, Decimal]:

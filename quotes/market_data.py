@@ -10,9 +10,11 @@ import numpy as np
 from django.db import connection
 
 from exitus.db import pg_binary_rows
+from portfolio.market_data import FxQuote
 
 from . import selectors
 from .models import FxRate, IndicatorRate, PriceBar, Quote
+from .services.splits import history_readjust
 
 EPOCH = date(1970, 1, 1)
 
@@ -43,6 +45,13 @@ class QuotesMarketData:
 
     def fx_rate_on(self, *, currency, on=None, to="BRL"):
         return selectors.fx_rate_on(currency=currency, on=on, to=to)
+
+    def fx_quote_on(self, *, currency, on, to="BRL"):
+        row = selectors.fx_rate_row_on(pair=f"{currency}-{to}", on=on)
+        return FxQuote(*row) if row is not None else None
+
+    def events_changed(self, *, asset_ids):
+        history_readjust(asset_ids=asset_ids)
 
     def latest_fx_rates(self, *, currencies, to="BRL"):
         return selectors.latest_fx_rates(currencies=currencies, to=to)

@@ -51,8 +51,32 @@ class PriceBar(models.Model):
     open = price_field(_("abertura"), null=True, blank=True)
     high = price_field(_("máxima"), null=True, blank=True)
     low = price_field(_("mínima"), null=True, blank=True)
-    close = price_field(_("fechamento"))
-    adjusted_close = price_field(_("fechamento ajustado"), null=True, blank=True)
+    close = price_field(
+        _("fechamento (sem ajuste)"),
+        help_text=_("O preço negociado naquele dia: a base das quantidades do livro de posições daquela data."),
+    )
+    adjusted_close = price_field(
+        _("fechamento ajustado"),
+        null=True,
+        blank=True,
+        help_text=_("Como o provedor o envia (ajustado por desdobramentos e, em alguns, proventos)."),
+    )
+    split_factor = models.DecimalField(
+        _("fator de desdobramento aplicado"),
+        max_digits=24,
+        decimal_places=12,
+        default=1,
+        help_text=_(
+            "fechamento sem ajuste = fechamento do provedor × fator (eventos entre a data e a data-base); "
+            "1 para provedores que enviam o preço negociado."
+        ),
+    )
+    basis_date = models.DateField(
+        _("data-base do ajuste do provedor"),
+        null=True,
+        blank=True,
+        help_text=_("Até quando o provedor já tinha ajustado o fechamento; vazio: fechamento sem ajuste."),
+    )
     volume = models.BigIntegerField(_("volume"), null=True, blank=True)
     source = models.CharField(_("fonte"), max_length=32, blank=True)
 

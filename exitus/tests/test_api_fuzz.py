@@ -13,7 +13,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, settings
@@ -40,7 +42,19 @@ schema = _schema()
 
 
 @pytest.fixture
-def fuzz_headers(db):
+def keep_test_connection():
+    """Django closes the database connection after each request (``close_old_connections``);
+    inside a test's transaction that would close the test's own connection on PostgreSQL. The
+    test client switches this off during its requests; the WSGI calls here need the same."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_headers(db, keep_test_connection):
     admin, user = AdminFactory(), UserFactory()
     return {
         "ADMIN": {"Authorization": f"Bearer {AccessToken.for_user(admin)}"},

@@ -5,10 +5,11 @@ belong to this app too and are registered from here.
 """
 
 from ..analytics.admin import PatrimonySnapshotAdmin, PortfolioEvolutionAdmin
-from ..tax.admin import MonthlyAssessmentAdmin, TaxRuleAdmin
+from ..tax.admin import MonthlyAssessmentAdmin, TaxOpeningBalanceAdmin, TaxRuleAdmin
 from . import dashboard  # noqa: F401 - registers the home page's investment cards
 from .cash import CashMovementAdmin
 from .catalogue import AssetAdmin, BrokerAdmin, PortfolioAdmin
+from .custody import CustodyTransferAdmin, FractionSaleAdmin, OpeningPositionAdmin
 from .dividends import DividendAdmin, DividendReceiptAdmin
 from .events import CorporateEventAdmin
 from .positions import PositionAdmin
@@ -19,13 +20,17 @@ __all__ = [
     "BrokerAdmin",
     "CashMovementAdmin",
     "CorporateEventAdmin",
+    "CustodyTransferAdmin",
     "DividendAdmin",
     "DividendReceiptAdmin",
+    "FractionSaleAdmin",
     "MonthlyAssessmentAdmin",
+    "OpeningPositionAdmin",
     "PatrimonySnapshotAdmin",
     "PortfolioAdmin",
     "PortfolioEvolutionAdmin",
     "PositionAdmin",
+    "TaxOpeningBalanceAdmin",
     "TaxRuleAdmin",
     "TransactionAdmin",
 ]

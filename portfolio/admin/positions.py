@@ -1,6 +1,7 @@
 """Positions (derived from trades and events: read-only, rebuilt on request)."""
 
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .. import exports
@@ -18,6 +19,9 @@ class PositionInline(DerivedInline):
 
 @admin.register(Position)
 class PositionAdmin(DerivedAdmin):
+    """The custody view (per portfolio × broker). The taxpayer's preço médio — the one the income tax
+    uses — is per CPF: ``GET /api/v1/positions/consolidated/`` and the monthly assessment's explanation."""
+
     list_display = (
         "asset",
         "portfolio",
@@ -27,6 +31,7 @@ class PositionAdmin(DerivedAdmin):
         "average_cost",
         "cost_basis",
         "realized_cell",
+        "fraction_cell",
         "last_trade_date",
     )
     list_filter = ("asset__asset_type", "asset__market", "broker")
@@ -38,7 +43,21 @@ class PositionAdmin(DerivedAdmin):
         export_action(exports.POSITION_COLUMNS, "posicoes", "xlsx"),
     )
 
-    @admin.display(description=_("resultado realizado"), ordering="realized_pnl")
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "title": _("Posições — visão de custódia (por corretora; o preço médio do IR é por CPF)"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("fração pendente"))
+    def fraction_cell(self, obj):
+        pending = obj.fraction_pending
+        if not pending:
+            return "—"
+        return format_html('<strong style="color:#b54708">{} {}</strong>', f"{pending.normalize():f}", _("(leilão)"))
+
+    @admin.display(description=_("resultado realizado (custódia)"), ordering="realized_pnl")
     def realized_cell(self, obj):
         return money_cell(obj.realized_pnl, obj.asset.currency)
 

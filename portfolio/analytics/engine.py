@@ -76,6 +76,8 @@ class DailyInputs:
     outflow: np.ndarray  # (T,) BRL external money out (positive)
     cdi: np.ndarray = None  # (T,) daily CDI as a fraction (0 when none published that day)
     asset_classes: dict = field(default_factory=dict)  # asset_id -> (class, type, ticker, currency)
+    estimates: list = field(default_factory=list)  # what is an estimate (valued at cost...), named
+    missing_fx: list = field(default_factory=list)  # currencies/dates without a rate, left out
 
     @property
     def asset_values(self) -> np.ndarray:

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import Case, DecimalField, F, FloatField, Min, Sum, Value, When
+from django.db.models import Case, DecimalField, F, FloatField, Min, Q, Sum, Value, When
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
@@ -95,7 +95,7 @@ def first_activity(scope: Scope) -> date | None:
 class LedgerRows:
     asset: np.ndarray  # asset id per ledger row
     day: np.ndarray  # local day number (days since 1970-01-01)
-    values: np.ndarray  # (n, 4): quantity, cost BRL, realized BRL, trade flow BRL
+    values: np.ndarray  # (n, 6): quantity, cost BRL, realized BRL, trade flow BRL, opening qty, opening cost BRL
 
 
 @dataclass
@@ -113,8 +113,10 @@ def _tz_name() -> str:
 LEDGER_SQL = """
 SELECT p.asset_id, ((e.at AT TIME ZONE %(tz)s)::date - DATE '1970-01-01'),
        e.quantity_delta::float8, e.cost_basis_brl_delta::float8, e.realized_pnl_brl_delta::float8,
-       CASE WHEN e.transaction_id IS NULL THEN 0
-            ELSE (e.cost_basis_brl_delta - e.realized_pnl_brl_delta)::float8 END
+       CASE WHEN e.transaction_id IS NULL AND e.fraction_sale_id IS NULL THEN 0
+            ELSE (e.cost_basis_brl_delta - e.realized_pnl_brl_delta)::float8 END,
+       CASE WHEN e.opening_id IS NULL THEN 0 ELSE e.quantity_delta::float8 END,
+       CASE WHEN e.opening_id IS NULL THEN 0 ELSE e.cost_basis_brl_delta::float8 END
 FROM portfolio_positionentry e JOIN portfolio_position p ON p.id = e.position_id
 WHERE p.{field} = %(scope)s AND e.at < %(until)s
 """
@@ -141,13 +143,21 @@ def _ledger(scope: Scope, end: date) -> LedgerRows:
         rows = pg_binary_rows(LEDGER_SQL.format(field=field), _scope_sql(scope, end))
     else:
         trade_flow = Case(
-            When(transaction__isnull=False, then=F("cost_basis_brl_delta") - F("realized_pnl_brl_delta")),
+            When(
+                Q(transaction__isnull=False) | Q(fraction_sale__isnull=False),
+                then=F("cost_basis_brl_delta") - F("realized_pnl_brl_delta"),
+            ),
             default=Value(0),
             output_field=DecimalField(max_digits=20, decimal_places=2),
         )
+        number = DecimalField(max_digits=30, decimal_places=10)
+        opening_qty = Case(When(opening__isnull=False, then=F("quantity_delta")), default=Value(0), output_field=number)
+        opening_cost = Case(
+            When(opening__isnull=False, then=F("cost_basis_brl_delta")), default=Value(0), output_field=number
+        )
         rows = [
-            (asset, (day - EPOCH).days, q, c, r, f)
-            for asset, day, q, c, r, f in PositionEntry.objects.filter(
+            (asset, (day - EPOCH).days, q, c, r, f, oq, oc)
+            for asset, day, q, c, r, f, oq, oc in PositionEntry.objects.filter(
                 **scope.positions_filter(), at__lt=start_of_day(end + timedelta(days=1))
             )
             .annotate(day=TruncDate("at"))
@@ -159,10 +169,12 @@ def _ledger(scope: Scope, end: date) -> LedgerRows:
                 as_float(F("cost_basis_brl_delta")),
                 as_float(F("realized_pnl_brl_delta")),
                 as_float(trade_flow),
+                as_float(opening_qty),
+                as_float(opening_cost),
             )
         ]
     if not rows:
-        return LedgerRows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 4)))
+        return LedgerRows(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 6)))
     table = np.asarray(rows, dtype=float)
     return LedgerRows(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2:])
 
@@ -224,13 +236,18 @@ def _fx_rows(currencies, start: date, end: date) -> dict:
 
 
 def _fx_on_grid(days, currencies, start, end) -> dict:
+    """``{currency: BRL per unit on each grid day}``: the rate published on or before the day (the PTAX
+    of the last business day over weekends and holidays). Days before any rate stay NaN — never 1.0."""
     grids = {"BRL": np.ones(len(days))}
     for currency, (nums, rates) in _fx_rows(currencies - {"BRL"}, start, end).items():
-        row = _on_grid(days, nums, rates)
-        known = row[~np.isnan(row)]
-        fallback = float(known[0]) if len(known) else float(market_data.fx_rate_on(currency=currency) or 1)
-        grids[currency] = np.where(np.isnan(row), fallback, row)
+        grids[currency] = _on_grid(days, nums, rates)
     return grids
+
+
+def _day_span(days, mask) -> dict:
+    """``{"from", "to", "days"}`` of the grid days where ``mask`` holds."""
+    hit = np.flatnonzero(mask)
+    return {"from": str(days[hit[0]]), "to": str(days[hit[-1]]), "days": len(hit)}
 
 
 def _day(number) -> date:
@@ -261,6 +278,8 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
     cost = np.cumsum(engine.scatter(shape, a_idx, d_idx, columns[:, 1]), axis=1)
     realized = engine.scatter(shape, a_idx, d_idx, columns[:, 2])
     trade_flow = engine.scatter(shape, a_idx, d_idx, columns[:, 3])
+    opening_qty = engine.scatter(shape, a_idx, d_idx, columns[:, 4])
+    opening_cost = engine.scatter(shape, a_idx, d_idx, columns[:, 5])
     if dividend_rows:
         dividends = engine.scatter(
             shape,
@@ -278,7 +297,21 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
     currencies = {assets[a]["currency"] for a in asset_ids} | set(cash_rows.currency)
     fx_start = first - timedelta(days=31)
     fx_grid = _fx_on_grid(days, currencies, fx_start, end)
+    missing_fx = []
+    for currency in sorted(currencies - {"BRL"}):
+        gaps = np.isnan(fx_grid[currency])
+        if gaps.any():
+            # No rate for some days: the currency's assets and cash are left out of every total (a
+            # series with holes would make jumps), and listed with the dates — never converted at 1.0.
+            missing_fx.append({"currency": currency, **_day_span(days, gaps)})
+    excluded = {m["currency"] for m in missing_fx}
     fx = np.vstack([fx_grid[assets[a]["currency"]] for a in asset_ids]) if A else np.zeros(shape)
+    if excluded:
+        out = np.asarray([assets[a]["currency"] in excluded for a in asset_ids], dtype=bool)
+        for array in (qty, cost, realized, trade_flow, dividends, opening_qty, opening_cost):
+            array[out] = 0.0
+        fx = np.where(np.isnan(fx), 0.0, fx)
+        missing_fx += _missing_receipt_fx(scope, end)
 
     price = np.full(shape, np.nan)
     for asset_id, (nums, closes) in market_data.close_series(asset_ids=asset_ids, start=fx_start, end=end).items():
@@ -288,7 +321,30 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
             if timezone.localtime(quote.market_time).date() >= days[-1].astype(object) - timedelta(days=4):
                 price[index[quote.asset_id], -1] = float(quote.price)
 
-    cash, inflow, outflow = _cash_arrays(days, cash_rows, fx_grid)
+    if not excluded:
+        missing_fx += _missing_receipt_fx(scope, end)
+    cash, inflow, outflow = _cash_arrays(days, cash_rows, {c: g for c, g in fx_grid.items() if c not in excluded})
+    if opening_qty.any():
+        # An opening balance arrives in kind: its market value that day is an external inflow (at cost
+        # when unpriced), so bringing history in is not a return.
+        in_kind = opening_qty * price * fx
+        in_kind = np.where(np.isnan(in_kind), opening_cost, in_kind)
+        in_kind[opening_qty == 0] = 0.0
+        trade_flow = trade_flow + in_kind
+        inflow = inflow + in_kind.sum(axis=0)
+    estimates = []
+    held = qty > 0
+    unpriced = held & np.isnan(price)
+    for i, asset_id in enumerate(asset_ids):
+        if unpriced[i].any():
+            estimates.append(
+                {
+                    "kind": "valued_at_cost",
+                    "ticker": assets[asset_id]["ticker"],
+                    "reason": "sem cotação nesses dias: avaliado pelo custo",
+                    **_day_span(days, unpriced[i]),
+                }
+            )
     return engine.DailyInputs(
         days=days,
         asset_ids=asset_ids,
@@ -307,7 +363,22 @@ def load_inputs(scope: Scope, *, end: date) -> engine.DailyInputs | None:
             a: (assets[a]["asset_class"], assets[a]["asset_type"], assets[a]["ticker"], assets[a]["currency"])
             for a in asset_ids
         },
+        estimates=estimates,
+        missing_fx=missing_fx,
     )
+
+
+def _missing_receipt_fx(scope: Scope, end: date) -> list:
+    """Paid receipts in a foreign currency whose rate is unknown: left out of the dividends, listed."""
+    rows = (
+        DividendReceipt.objects.filter(**scope.positions_filter(), paid=True, fx_rate__isnull=True)
+        .filter(dividend__payment_date__lte=end)
+        .values_list("dividend__currency", "dividend__payment_date", "dividend__asset__ticker")
+        .order_by("dividend__payment_date")
+    )
+    return [
+        {"currency": c, "from": str(d), "to": str(d), "days": 1, "ticker": t, "what": "provento"} for c, d, t in rows
+    ]
 
 
 def _cash_arrays(days, rows: CashRows, fx_grid):
@@ -319,6 +390,8 @@ def _cash_arrays(days, rows: CashRows, fx_grid):
     currencies = np.asarray(rows.currency, dtype=object)
     all_idx = engine.positions_of(days, rows.day.astype("datetime64[D]"))
     for currency in sorted(set(rows.currency)):
+        if currency not in fx_grid:
+            continue  # no rate for some days: left out (listed in missing_fx), never at 1.0
         mine = currencies == currency
         idx, amounts, external = all_idx[mine], rows.amount[mine], rows.external[mine]
         raw = np.cumsum(engine.scatter((T,), None, idx, amounts))
@@ -326,7 +399,7 @@ def _cash_arrays(days, rows: CashRows, fx_grid):
         withdrawals = engine.scatter((T,), None, idx[external], np.maximum(-amounts[external], 0))
         deficit = np.maximum.accumulate(np.maximum(-raw, 0.0))
         implicit = np.diff(deficit, prepend=0.0)
-        rate = fx_grid.get(currency, np.ones(T))
+        rate = fx_grid[currency]
         cash += (raw + deficit) * rate
         inflow += (deposits + implicit) * rate
         outflow += withdrawals * rate
@@ -367,16 +440,34 @@ def _is_number(text) -> bool:
     return True
 
 
-def benchmark_indexes(days: np.ndarray, names, cdi_daily: np.ndarray) -> dict:
+PROXY_NOTE = "índice medido por um ativo que o replica (proxy)"
+
+
+def benchmark_indexes(days: np.ndarray, names, cdi_daily: np.ndarray, estimates: list | None = None) -> dict:
+    """Benchmark index series on the grid; what is an estimate goes to ``estimates`` (named)."""
+    estimates = estimates if estimates is not None else []
     out = {}
     for name in names:
         base, _plus, spread = name.partition("+")
         if base == "CDI":
             out[name] = engine.cdi_index(days, cdi_daily) if cdi_daily.any() else None
         elif base == "IPCA":
-            out[name] = engine.ipca_index(days, _ipca_monthly(days), float(spread or 0))
+            monthly = _ipca_monthly(days)
+            out[name] = engine.ipca_index(days, monthly, float(spread or 0))
+            if monthly:
+                last = max(monthly)
+                projected = sorted({str(m)[:7] for m in days.astype("datetime64[M]") if m.astype(object) > last})
+                if projected:
+                    estimates.append(
+                        {
+                            "kind": "ipca_not_published",
+                            "benchmark": name,
+                            "months": projected,
+                            "reason": f"IPCA ainda não publicado: repete o de {last:%m/%Y}",
+                        }
+                    )
         else:
-            out[name] = _price_index(days, settings.ANALYTICS_BENCHMARK_TICKERS[base])
+            out[name] = _price_index(days, settings.ANALYTICS_BENCHMARK_TICKERS[base], name=name, estimates=estimates)
     return out
 
 
@@ -386,8 +477,16 @@ def _ipca_monthly(days) -> dict:
     return {d.replace(day=1): float(v) for d, v in rows}
 
 
-def _price_index(days, tickers) -> np.ndarray | None:
-    """The first of ``tickers`` with price history, on the grid, in BRL (FX of each day)."""
+INDEX_SYMBOLS = {"^BVSP", "IBOV", "IFIX", "^GSPC", "SPX", "^SPX"}
+
+
+def _price_index(days, tickers, *, name="", estimates=None) -> np.ndarray | None:
+    """The first of ``tickers`` with price history, on the grid, in BRL (FX of each day).
+
+    A fund that tracks the index (BOVA11 for IBOV, IFIX11, IVVB11...) is a proxy; days before its
+    first price repeat the first one (back-filled). Both are listed in ``estimates``.
+    """
+    estimates = estimates if estimates is not None else []
     start, end = days[0].astype(object) - timedelta(days=31), days[-1].astype(object)
     for ticker in tickers:
         symbol, _sep, market = ticker.partition(":")
@@ -399,10 +498,36 @@ def _price_index(days, tickers) -> np.ndarray | None:
             if series is None or not len(series[0]):
                 continue
             row = _on_grid(days, *series)
-            known = row[~np.isnan(row)]
-            row = np.where(np.isnan(row), known[0], row)
+            gaps = np.isnan(row)
+            known = row[~gaps]
+            if gaps.any():
+                estimates.append(
+                    {
+                        "kind": "benchmark_backfilled",
+                        "benchmark": name,
+                        "ticker": asset.ticker,
+                        "reason": "antes do primeiro preço: repete o primeiro",
+                        **_day_span(days, gaps),
+                    }
+                )
+            row = np.where(gaps, known[0], row)
+            if asset.ticker not in INDEX_SYMBOLS:
+                estimates.append(
+                    {"kind": "benchmark_proxy", "benchmark": name, "ticker": asset.ticker, "reason": PROXY_NOTE}
+                )
             if asset.currency != "BRL":
-                row = row * _fx_on_grid(days, {asset.currency}, start, end)[asset.currency]
+                fx = _fx_on_grid(days, {asset.currency}, start, end)[asset.currency]
+                if np.isnan(fx).any():
+                    estimates.append(
+                        {
+                            "kind": "benchmark_missing_fx",
+                            "benchmark": name,
+                            "currency": asset.currency,
+                            **_day_span(days, np.isnan(fx)),
+                        }
+                    )
+                    return None
+                row = row * fx
             return row
     return None
 
@@ -503,13 +628,23 @@ def performance(**kwargs) -> dict:
 def _performance(scope: Scope, *, period, start, end, benchmarks) -> dict:
     data = load_inputs(scope, end=end)
     if data is None:
-        return {"period": period, "start": start, "end": end, "empty": True, "assets": [], "benchmarks": {}}
+        return {
+            "period": period,
+            "start": start,
+            "end": end,
+            "empty": True,
+            "assets": [],
+            "benchmarks": {},
+            "estimates": [],
+            "missing_fx": [],
+        }
     first = data.days[0].astype(object)
     begin = max(start, first) if start else engine.window_for(period, first=first, end=end)
     i0 = int(np.searchsorted(data.days, np.datetime64(begin, "D"), side="left"))
     i0 = min(i0, len(data.days) - 1)
+    estimates = list(data.estimates)
     result = engine.evaluate(
-        data, i0, len(data.days) - 1, benchmarks=benchmark_indexes(data.days, benchmarks, data.cdi)
+        data, i0, len(data.days) - 1, benchmarks=benchmark_indexes(data.days, benchmarks, data.cdi, estimates)
     )
     for row in result["assets"]:
         asset_class, asset_type, ticker, currency = data.asset_classes[row["asset_id"]]
@@ -517,4 +652,6 @@ def _performance(scope: Scope, *, period, start, end, benchmarks) -> dict:
     result["allocation"] = _allocation(result["assets"], data.asset_classes)
     result["assets"] = [r for r in result["assets"] if r["value"] or r["realized_pnl"] or r["dividends"]]
     result.update(period=period if not start else "custom", empty=False)
+    result["estimates"] = estimates
+    result["missing_fx"] = data.missing_fx
     return _fmt("", result)

@@ -18,8 +18,11 @@ from ..models import (
     Broker,
     CashMovement,
     CorporateEvent,
+    CustodyTransfer,
     Dividend,
     DividendReceipt,
+    FractionSale,
+    OpeningPosition,
     Portfolio,
     Position,
     Transaction,
@@ -337,11 +340,25 @@ class PositionSerializer(serializers.ModelSerializer):
     market_value = serializers.SerializerMethodField(help_text=_("Quantidade × cotação (ou custo, sem cotação)."))
     unrealized_pnl = serializers.SerializerMethodField()
     priced = serializers.SerializerMethodField()
+    view = serializers.SerializerMethodField(
+        help_text=_(
+            "'custodia': posição numa corretora e carteira (a custódia). O preço médio do IR é por CPF: "
+            "positions/consolidated/."
+        )
+    )
+    fraction_pending = serializers.DecimalField(
+        max_digits=28,
+        decimal_places=10,
+        read_only=True,
+        help_text=_("Fração deixada por grupamento/bonificação, pendente até o leilão de frações."),
+    )
 
     class Meta:
         model = Position
         fields = [
             "id",
+            "view",
+            "fraction_pending",
             "owner",
             "portfolio",
             "broker",
@@ -360,6 +377,9 @@ class PositionSerializer(serializers.ModelSerializer):
             "priced",
         ]
         read_only_fields = fields
+
+    def get_view(self, obj) -> str:
+        return "custodia"
 
     def _quote(self, obj):
         return self.context.get("quotes", {}).get(obj.asset_id)
@@ -387,25 +407,81 @@ class PositionSerializer(serializers.ModelSerializer):
         return self._quote(obj) is not None
 
 
-class ConsolidatedPositionSerializer(serializers.Serializer):
-    asset_id = serializers.IntegerField()
-    ticker = serializers.CharField(source="asset__ticker")
-    name = serializers.CharField(source="asset__name")
-    asset_type = serializers.CharField(source="asset__asset_type")
-    asset_class = serializers.CharField(source="asset__asset_class")
-    market = serializers.CharField(source="asset__market")
-    currency = serializers.CharField(source="asset__currency")
+class CustodyQuantitySerializer(serializers.Serializer):
+    broker_id = serializers.IntegerField()
+    broker = serializers.CharField()
     quantity = quantity()
-    average_cost = serializers.SerializerMethodField()
+
+
+class ConsolidatedPositionSerializer(serializers.Serializer):
+    """Per owner × asset at the Receita's preço médio (per CPF): the figures the tax engine uses."""
+
+    view = serializers.SerializerMethodField(help_text=_("'contribuinte': preço médio por CPF (o do IR)."))
+    asset_id = serializers.IntegerField()
+    ticker = serializers.CharField()
+    name = serializers.CharField()
+    asset_type = serializers.CharField()
+    market = serializers.CharField()
+    currency = serializers.CharField()
+    category = serializers.CharField(help_text=_("Categoria fiscal (portfolio.tax.engine.category_of)."))
+    quantity = quantity()
+    average_cost = serializers.DecimalField(max_digits=24, decimal_places=8)
+    average_cost_brl = serializers.DecimalField(max_digits=24, decimal_places=8)
     cost_basis = money()
     cost_basis_brl = money()
-    realized_pnl = money()
-    realized_pnl_brl = money()
+    realized_pnl_brl = money(help_text=_("Resultado realizado em BRL: vendas comuns, day trades e leilões."))
+    first_trade_date = DateTimeField(allow_null=True)
+    last_trade_date = DateTimeField(allow_null=True)
+    custody = CustodyQuantitySerializer(many=True, help_text=_("Quantidade em custódia em cada corretora."))
 
-    @extend_schema_field(serializers.DecimalField(max_digits=24, decimal_places=8))
-    def get_average_cost(self, row):
-        qty = row["quantity"]
-        return str((row["cost_basis"] / qty).quantize(Decimal("0.00000001"))) if qty else "0.00000000"
+    def get_view(self, row) -> str:
+        return "contribuinte"
+
+
+class LedgerSaleSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    ticker = serializers.CharField()
+    broker = serializers.CharField()
+    category = serializers.CharField()
+    day_trade = serializers.BooleanField()
+    kind = serializers.CharField()
+    quantity = quantity()
+    sale_value = money()
+    fees = money()
+    net_value = money()
+    average_cost = serializers.DecimalField(max_digits=24, decimal_places=8)
+    cost = money()
+    result = money()
+    withheld = money()
+    refs = serializers.ListField(child=serializers.IntegerField())
+
+
+class LedgerEntrySerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text=_(
+            "saldo_inicial, compra, venda, amortizacao, day_trade, split, grupamento, bonificacao, "
+            "mudanca_ticker, mudanca_ticker_entrada, transferencia, leilao_fracoes"
+        )
+    )
+    date = serializers.DateField()
+    at = DateTimeField(allow_null=True)
+    ticker = serializers.CharField()
+    broker = serializers.CharField(allow_blank=True)
+    refs = serializers.ListField(child=serializers.IntegerField(), help_text=_("Ids de origem (operações, evento...)."))
+    quantity_delta = quantity()
+    cost_basis_brl_delta = money()
+    realized_pnl_brl_delta = money()
+    quantity = quantity()
+    average_cost = serializers.DecimalField(max_digits=24, decimal_places=8)
+    cost_basis = money()
+    cost_basis_brl = money()
+    realized_pnl_brl = money()
+    sale = LedgerSaleSerializer(allow_null=True)
+
+
+class ConsolidatedLedgerSerializer(serializers.Serializer):
+    position = ConsolidatedPositionSerializer()
+    entries = LedgerEntrySerializer(many=True)
 
 
 class DividendBriefSerializer(serializers.ModelSerializer):
@@ -640,3 +716,147 @@ class ImportResultSerializer(serializers.Serializer):
     new_brokers = serializers.ListField(child=serializers.CharField())
     errors = ImportErrorSerializer(many=True)
     rows = ImportRowSerializer(many=True)
+
+
+# --- opening balances, custody transfers, leilões de frações ------------------------------------
+
+
+class OpeningPositionSerializer(serializers.ModelSerializer):
+    portfolio = PortfolioSummarySerializer(read_only=True)
+    broker = BrokerSummarySerializer(read_only=True)
+    asset = AssetSummarySerializer(read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = OpeningPosition
+        fields = [
+            "id",
+            "owner",
+            "portfolio",
+            "broker",
+            "asset",
+            "as_of",
+            "quantity",
+            "average_cost",
+            "cost_basis",
+            "cost_basis_brl",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OpeningPositionWriteSerializer(serializers.Serializer):
+    """A position brought from elsewhere: quantity and average cost as of a date (no fake trades)."""
+
+    portfolio = VisiblePortfolioField()
+    broker = serializers.PrimaryKeyRelatedField(queryset=Broker.objects.all())
+    asset = serializers.PrimaryKeyRelatedField(queryset=Asset.objects.all())
+    as_of = serializers.DateField()
+    quantity = quantity()
+    average_cost = serializers.DecimalField(max_digits=24, decimal_places=8, min_value=Decimal(0))
+    cost_basis_brl = money(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Custo total em reais: obrigatório para ativo em moeda estrangeira."),
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OpeningPositionUpdateSerializer(AllOptionalMixin, OpeningPositionWriteSerializer):
+    """Every field optional (PUT included): send only what changes."""
+
+
+class CustodyTransferSerializer(serializers.ModelSerializer):
+    portfolio = PortfolioSummarySerializer(read_only=True)
+    from_broker = BrokerSummarySerializer(read_only=True)
+    to_broker = BrokerSummarySerializer(read_only=True)
+    asset = AssetSummarySerializer(read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    date = DateTimeField(read_only=True)
+
+    class Meta:
+        model = CustodyTransfer
+        fields = [
+            "id",
+            "owner",
+            "portfolio",
+            "asset",
+            "from_broker",
+            "to_broker",
+            "date",
+            "quantity",
+            "notes",
+            "source_file",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CustodyTransferWriteSerializer(serializers.Serializer):
+    """Shares moved between brokers (portabilidade): neither a sale nor a purchase."""
+
+    portfolio = VisiblePortfolioField()
+    asset = serializers.PrimaryKeyRelatedField(queryset=Asset.objects.all())
+    from_broker = serializers.PrimaryKeyRelatedField(queryset=Broker.objects.all())
+    to_broker = serializers.PrimaryKeyRelatedField(queryset=Broker.objects.all())
+    date = DateTimeField(input_formats=["iso-8601", "%Y-%m-%d"])
+    quantity = quantity()
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CustodyTransferUpdateSerializer(AllOptionalMixin, CustodyTransferWriteSerializer):
+    """Every field optional (PUT included): send only what changes."""
+
+
+class FractionSaleSerializer(serializers.ModelSerializer):
+    portfolio = PortfolioSummarySerializer(read_only=True)
+    broker = BrokerSummarySerializer(read_only=True)
+    asset = AssetSummarySerializer(read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    date = DateTimeField(read_only=True)
+
+    class Meta:
+        model = FractionSale
+        fields = [
+            "id",
+            "owner",
+            "portfolio",
+            "broker",
+            "asset",
+            "event",
+            "date",
+            "quantity",
+            "amount",
+            "currency",
+            "fx_rate",
+            "fx_source",
+            "notes",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class FractionSaleWriteSerializer(serializers.Serializer):
+    """The cash of a leilão de frações: the pending fraction leaves like a sale."""
+
+    portfolio = VisiblePortfolioField()
+    broker = serializers.PrimaryKeyRelatedField(queryset=Broker.objects.all())
+    asset = serializers.PrimaryKeyRelatedField(queryset=Asset.objects.all())
+    date = DateTimeField(input_formats=["iso-8601", "%Y-%m-%d"])
+    amount = money(min_value=Decimal(0))
+    quantity = serializers.DecimalField(
+        max_digits=28,
+        decimal_places=10,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("A fração pendente; vazio: a que a posição tem na data."),
+    )
+    fx_rate = serializers.DecimalField(
+        max_digits=24, decimal_places=8, required=False, allow_null=True, default=None, min_value=Decimal("0.00000001")
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")

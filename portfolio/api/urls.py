@@ -15,6 +15,9 @@ router.register("corporate-events", views.CorporateEventViewSet, basename="corpo
 router.register("dividends/received", views.DividendReceiptViewSet, basename="dividend-receipt")
 router.register("dividends", views.DividendViewSet, basename="dividend")
 router.register("cash-movements", views.CashMovementViewSet, basename="cash-movement")
+router.register("opening-balances", views.OpeningPositionViewSet, basename="opening-balance")
+router.register("custody-transfers", views.CustodyTransferViewSet, basename="custody-transfer")
+router.register("fraction-sales", views.FractionSaleViewSet, basename="fraction-sale")
 
 urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="portfolio-dashboard"),

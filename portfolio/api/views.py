@@ -8,12 +8,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exitus.api.params import int_param
+from exitus.api.params import MAX_ID, int_param, parse_int
 
 from .. import exports, importers, market_data, selectors, services
 from ..filters import (
@@ -21,8 +22,11 @@ from ..filters import (
     BrokerFilter,
     CashMovementFilter,
     CorporateEventFilter,
+    CustodyTransferFilter,
     DividendFilter,
     DividendReceiptFilter,
+    FractionSaleFilter,
+    OpeningPositionFilter,
     PortfolioFilter,
     PositionFilter,
     TransactionFilter,
@@ -32,12 +36,17 @@ from ..models import (
     Broker,
     CashMovement,
     CorporateEvent,
+    CustodyTransfer,
     Dividend,
     DividendReceipt,
+    FractionSale,
+    OpeningPosition,
     Portfolio,
     Position,
     Transaction,
 )
+from ..tax import selectors as tax_selectors
+from ..tax.api.views import json_response
 from . import serializers as s
 from .base import CatalogueViewSet, ExportMixin, OwnedViewSet, owner_for
 
@@ -286,7 +295,8 @@ class TransactionViewSet(ExportMixin, *CRUD, OwnedViewSet):
 
 
 class PositionViewSet(ExportMixin, *READ, OwnedViewSet):
-    """Positions per portfolio × broker × asset (derived: read-only), with the latest quote."""
+    """The custody view: positions per portfolio × broker × asset (derived: read-only), with the latest
+    quote. The taxpayer's preço médio (per CPF, what the income tax uses) is ``consolidated/``."""
 
     serializer_class = s.PositionSerializer
     filterset_class = PositionFilter
@@ -319,10 +329,49 @@ class PositionViewSet(ExportMixin, *READ, OwnedViewSet):
     @extend_schema(responses=s.ConsolidatedPositionSerializer(many=True))
     @action(detail=False, methods=["get"])
     def consolidated(self, request):
-        """One row per asset across portfolios and brokers (the filters of the list apply)."""
-        rows = selectors.consolidated_positions(self.filter_queryset(self.get_queryset()))
+        """One row per asset of the taxpayer (all portfolios and brokers) at the Receita's preço médio:
+        the quantity, average cost, cost basis and realized P&L the tax engine uses. Filters ``asset``,
+        ``ticker`` and ``open`` apply; portfolio and broker do not (that is the custody view)."""
+        self.filter_queryset(self.get_queryset())  # validates the filters (400 on a bad one)
+        rows = tax_selectors.consolidated_positions(owner_id=owner_for(request))
+        rows = _filter_consolidated(rows, request.query_params)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(s.ConsolidatedPositionSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("asset_id", int, OpenApiParameter.PATH)],
+        responses={200: s.ConsolidatedLedgerSerializer, 404: None},
+    )
+    @action(detail=False, methods=["get"], url_path=r"consolidated/(?P<asset_id>[0-9]+)/ledger")
+    def ledger(self, request, asset_id=None):
+        """Every opening balance, trade, corporate event, transfer and leilão de frações that built the
+        consolidated position, in order, each with the running quantity, average cost, cost basis and
+        realized P&L after it. No history of this asset for the user → 404."""
+        owner_id = owner_for(request)
+        asset = parse_int(asset_id, name="asset_id", minimum=1, maximum=MAX_ID)
+
+        def render():
+            found = tax_selectors.consolidated_ledger(owner_id=owner_id, asset_id=asset)
+            return s.ConsolidatedLedgerSerializer(found).data if found is not None else None
+
+        raw = tax_selectors.cached_json(owner_id, f"ledger:{asset}", render)
+        if raw is None:
+            raise NotFound(_("Sem histórico deste ativo."))
+        return json_response(request, raw)
+
+
+def _filter_consolidated(rows, params) -> list:
+    assets = {int(a) for a in params.getlist("asset") if a.isdigit()}
+    tickers = {t.strip().upper() for t in params.getlist("ticker") if t.strip()}
+    if assets:
+        rows = [r for r in rows if r["asset_id"] in assets]
+    if tickers:
+        rows = [r for r in rows if r["ticker"] in tickers]
+    if params.get("open") in ("true", "1", "True"):
+        rows = [r for r in rows if r["quantity"] > 0]
+    elif params.get("open") in ("false", "0", "False"):
+        rows = [r for r in rows if r["quantity"] == 0]
+    return rows
 
 
 class DividendReceiptViewSet(ExportMixin, *READ, OwnedViewSet):
@@ -378,3 +427,108 @@ class CashMovementViewSet(*CRUD, OwnedViewSet):
 
     def perform_destroy(self, instance):
         services.cash_movement_delete(movement=instance, actor=self.request.user, meta=self.meta())
+
+
+class _ServiceWrites:
+    """create/update/destroy through a service; the owner is the portfolio's (ADMIN may act for anyone)."""
+
+    write_serializer = update_serializer = None
+    services_create = services_update = services_delete = None
+    instance_name = "item"
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.write_serializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        item = type(self).services_create(owner=data["portfolio"].owner, **data, actor=request.user, meta=self.meta())
+        return Response(self.serializer_class(item).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        item = self.get_object()
+        serializer = self.update_serializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        item = type(self).services_update(
+            **{self.instance_name: item}, **serializer.validated_data, actor=request.user, meta=self.meta()
+        )
+        return Response(self.serializer_class(item).data)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        type(self).services_delete(**{self.instance_name: instance}, actor=self.request.user, meta=self.meta())
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.OpeningPositionWriteSerializer, responses={201: s.OpeningPositionSerializer}),
+    update=extend_schema(request=s.OpeningPositionUpdateSerializer, responses=s.OpeningPositionSerializer),
+    partial_update=extend_schema(request=s.OpeningPositionUpdateSerializer, responses=s.OpeningPositionSerializer),
+)
+class OpeningPositionViewSet(_ServiceWrites, ExportMixin, *CRUD, OwnedViewSet):
+    """Opening balances: positions brought from elsewhere as of a date (quantity and average cost).
+    Positions, tax and performance start from them; each enters the ledger explanations."""
+
+    serializer_class = s.OpeningPositionSerializer
+    write_serializer = s.OpeningPositionWriteSerializer
+    update_serializer = s.OpeningPositionUpdateSerializer
+    services_create = staticmethod(services.opening_position_create)
+    services_update = staticmethod(services.opening_position_update)
+    services_delete = staticmethod(services.opening_position_delete)
+    instance_name = "opening"
+    filterset_class = OpeningPositionFilter
+    ordering_fields = ["as_of", "created_at"]
+    ordering = ["as_of", "id"]
+    export_columns = exports.OPENING_COLUMNS
+    export_name = "saldos-iniciais"
+
+    def base_queryset(self):
+        return OpeningPosition.objects.select_related("asset", "broker", "portfolio")
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.CustodyTransferWriteSerializer, responses={201: s.CustodyTransferSerializer}),
+    update=extend_schema(request=s.CustodyTransferUpdateSerializer, responses=s.CustodyTransferSerializer),
+    partial_update=extend_schema(request=s.CustodyTransferUpdateSerializer, responses=s.CustodyTransferSerializer),
+)
+class CustodyTransferViewSet(_ServiceWrites, *CRUD, OwnedViewSet):
+    """Custody transfers between brokers (portabilidade): neither a sale nor a purchase — the taxpayer's
+    preço médio is kept; validated against what the source broker held on that date."""
+
+    serializer_class = s.CustodyTransferSerializer
+    write_serializer = s.CustodyTransferWriteSerializer
+    update_serializer = s.CustodyTransferUpdateSerializer
+    services_create = staticmethod(services.custody_transfer_create)
+    services_update = staticmethod(services.custody_transfer_update)
+    services_delete = staticmethod(services.custody_transfer_delete)
+    filterset_class = CustodyTransferFilter
+    ordering_fields = ["date", "created_at"]
+    ordering = ["-date", "-id"]
+
+    def base_queryset(self):
+        return CustodyTransfer.objects.select_related("asset", "from_broker", "to_broker", "portfolio")
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.FractionSaleWriteSerializer, responses={201: s.FractionSaleSerializer}),
+)
+class FractionSaleViewSet(
+    _ServiceWrites,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    OwnedViewSet,
+):
+    """Leilões de frações: the cash of the fraction a grupamento/bonificação left; it leaves the
+    position with a realized result, assessed like a sale. To correct one, delete and record again."""
+
+    serializer_class = s.FractionSaleSerializer
+    write_serializer = s.FractionSaleWriteSerializer
+    services_create = staticmethod(services.fraction_sale_create)
+    services_delete = staticmethod(services.fraction_sale_delete)
+    filterset_class = FractionSaleFilter
+    ordering_fields = ["date", "created_at"]
+    ordering = ["-date", "-id"]
+
+    def base_queryset(self):
+        return FractionSale.objects.select_related("asset", "broker", "portfolio")

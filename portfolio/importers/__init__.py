@@ -30,8 +30,9 @@ from accounts.audit import NO_REQUEST, audit_record
 from .. import bulk, ledger, market_data
 from ..choices import AssetType, CorporateEventKind, Market
 from ..dates import local_date
-from ..models import Asset, CashMovement, CorporateEvent, Transaction
+from ..models import Asset, CashMovement, CorporateEvent, CustodyTransfer, Transaction
 from ..services import positions
+from ..services.custody import custody_transfer_create
 from ..services.transactions import TradeInput, cash_values, check_trade, trade_warnings, transaction_values
 from . import formats, reading
 from .registry import BrokerMatcher, decide_type, new_asset
@@ -182,7 +183,8 @@ def _process(report: ImportReport, portfolio, *, default_broker, fill_b3_fees: b
     for row in report.rows:
         for name, message in row.errors:
             report.add_error(row.line, name, message)
-    candidates = [row for row in report.rows if row.status == "new"]
+    transfers = formats.pair_transfers(report.rows)
+    candidates = [row for row in report.rows if row.status == "new" and row.kind != formats.TRANSFER_KIND]
     brokers = BrokerMatcher()
     known = {(a.ticker, a.market): a for a in Asset.objects.filter(ticker__in={row.ticker for row in candidates})}
     events = {}
@@ -218,6 +220,7 @@ def _process(report: ImportReport, portfolio, *, default_broker, fill_b3_fees: b
         if row.status == "error" or asset is None:
             _copy_errors(report, row)
             continue
+        fx_rate, fx_source = (row.fx_rate, "informado") if row.fx_rate else _fx(asset, row, fx_memo)
         data = TradeInput(
             portfolio=portfolio,
             broker=broker,
@@ -227,7 +230,8 @@ def _process(report: ImportReport, portfolio, *, default_broker, fill_b3_fees: b
             quantity=row.quantity,
             unit_price=row.unit_price,
             currency=row.currency,
-            fx_rate=row.fx_rate or _fx(asset, row, fx_memo),
+            fx_rate=fx_rate,
+            fx_source=fx_source,
             notes=row.notes,
             source_file=report.file_name,
             **{name: getattr(row, name) for name in FEE_FIELDS},
@@ -264,6 +268,8 @@ def _process(report: ImportReport, portfolio, *, default_broker, fill_b3_fees: b
         if (a["ticker"], a["market"]) in {(asset.ticker, asset.market) for asset in used_assets.values()}
     ]
     _write(report, portfolio, fresh, [*used_brokers.values(), *used_assets.values()])
+    if transfers and not report.errors:
+        _write_transfers(report, portfolio, transfers, brokers)
 
 
 def _memo_warnings():
@@ -286,13 +292,15 @@ def _copy_errors(report: ImportReport, row) -> None:
             report.add_error(row.line, name, message)
 
 
-def _fx(asset, row, memo):
+def _fx(asset, row, memo) -> tuple:
+    """``(rate, source)`` of the trade date (``(None, "")``: BRL, or left to ``check_trade``)."""
     currency = (row.currency or asset.currency).upper()
     if currency == "BRL" or row.trade_date is None:
-        return None
+        return None, ""
     key = (currency, local_date(row.trade_date))
     if key not in memo:
-        memo[key] = market_data.fx_rate_on(currency=currency, on=key[1])
+        quote = market_data.fx_quote_on(currency=currency, on=key[1])
+        memo[key] = (quote.rate, quote.source) if quote else (None, "")
     return memo[key]
 
 
@@ -304,6 +312,50 @@ def _fill_fees(data: TradeInput) -> None:
     gross = ledger.money(data.quantity * data.unit_price)
     data.emoluments = ledger.money(gross * Decimal(settings.PORTFOLIO_B3_EMOLUMENTS_RATE))
     data.settlement_fee = ledger.money(gross * Decimal(settings.PORTFOLIO_B3_SETTLEMENT_RATE))
+
+
+def _write_transfers(report: ImportReport, portfolio, transfers, brokers) -> None:
+    """Custody transfers of the movimentação, through the service (validated against the source
+    broker's holdings); idempotent by a hash of their content."""
+    seen: Counter = Counter()
+    for row in transfers:
+        asset = Asset.objects.filter(ticker=row.ticker, market=row.market).first()
+        source, target = brokers.find_or_plan(row.broker_name), brokers.find_or_plan(row.to_broker_name)
+        if asset is None:
+            row.error("ticker", _("Ativo sem operações registradas: importe a negociação antes da transferência."))
+            _copy_errors(report, row)
+            continue
+        for broker in (source, target):
+            if broker.pk is None:
+                broker.save()
+        content = "|".join(
+            [row.trade_date.isoformat(), row.ticker, f"{row.quantity.normalize():f}", source.name, target.name]
+        )
+        seen[content] += 1
+        digest = hashlib.sha256(f"transfer|{content}|{seen[content]}".encode()).hexdigest()
+        if CustodyTransfer.objects.filter(portfolio=portfolio, import_hash=digest).exists():
+            row.status, row.message = "duplicate", _("Já importada.")
+            continue
+        try:
+            custody_transfer_create(
+                owner=portfolio.owner,
+                portfolio=portfolio,
+                asset=asset,
+                from_broker=source,
+                to_broker=target,
+                date=row.trade_date,
+                quantity=row.quantity,
+                import_hash=digest,
+                source_file=report.file_name,
+            )
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                for message in messages:
+                    row.error(name, message)
+            _copy_errors(report, row)
+            continue
+        row.message = _("Transferência de custódia: %(a)s → %(b)s.") % {"a": source.name, "b": target.name}
+        report.created += 1
 
 
 def _assign_hashes(trades) -> None:

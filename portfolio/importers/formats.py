@@ -5,9 +5,12 @@ Each turns one spreadsheet row into a :class:`ParsedRow` — a trade, a row igno
 
 - **Negociação** (Área do Investidor → Extratos → Negociação): exchange trades. Only the spot
   markets (à vista, fracionário) are trades here; options, forward and futures rows are ignored.
-- **Movimentação**: everything that moved the custody. Settlements of exchange trades
-  ("Transferência - Liquidação") are ignored — they are the negociação's trades again, at the
-  settlement date; import those from the negociação file. Imported: Tesouro Direto and other
+- **Movimentação**: everything that moved the custody. A "Transferência - Liquidação" (or
+  "Transferência") that leaves one institution and arrives at another on the same day, same product
+  and quantity is a **custody transfer** between brokers (portabilidade: neither a sale nor a
+  purchase, recorded with ``portfolio.services.custody_transfer_create``). One alone is the
+  settlement of an exchange trade — the negociação's trade again, at the settlement date — and is
+  ignored; import those from the negociação file. Imported: Tesouro Direto and other
   "Compra"/"Venda" rows, exercised subscriptions, amortizations and redemptions. Dividends,
   JCP and rendimentos are ignored (they are computed from the proventos and your holdings), as
   are corporate events (recorded once, globally, by an administrator) and custody transfers.
@@ -51,6 +54,8 @@ class ParsedRow:
     declared_type: str = ""
     name: str = ""
     notes: str = ""
+    direction: str = ""  # custody legs of the movimentação: "entrada" | "saida"
+    to_broker_name: str = ""  # a paired custody transfer: where the shares went
     errors: list = field(default_factory=list)
 
     def error(self, name, message):
@@ -133,10 +138,19 @@ IGNORED_MOVEMENTS = {
 }
 
 
+TRANSFER_MOVEMENTS = {"transferencia liquidacao", "transferencia"}
+TRANSFER_KIND = "transferencia"
+UNPAIRED_TRANSFER = gettext_lazy(
+    "Liquidação de negócio da bolsa (sem a outra ponta em outra instituição): importe-o pelo arquivo de negociação."
+)
+
+
 def parse_movimentacao(line: int, cells: dict) -> ParsedRow:
     row = ParsedRow(line=line)
     movement = normalise(_get(cells, "movimentacao") or "")
     direction = normalise(_get(cells, "entrada saida") or "")
+    if movement in TRANSFER_MOVEMENTS:
+        return _custody_leg(row, cells, direction)
     if movement not in MOVEMENT_KINDS:
         reason = IGNORED_MOVEMENTS.get(movement) or _("Movimentação “%(m)s” não é uma operação: não importada.") % {
             "m": reading.text(cells.get("movimentacao"))
@@ -170,6 +184,52 @@ def parse_movimentacao(line: int, cells: dict) -> ParsedRow:
             row.status = "error" if row.errors else "new"
     row.broker_name = reading.text(_get(cells, "instituicao"))
     return row
+
+
+def _custody_leg(row: ParsedRow, cells: dict, direction: str) -> ParsedRow:
+    """One side of a custody movement; :func:`pair_transfers` decides whether it is a transfer."""
+    row.kind = TRANSFER_KIND
+    row.direction = "entrada" if direction.startswith(("credito", "entrada")) else "saida"
+    product = reading.text(_get(cells, "produto"))
+    code, _sep, name = product.partition(" - ")
+    row.ticker, row.name = clean_ticker(code.strip()), name.strip()[:200]
+    if not row.ticker:
+        row.error("ticker", _("Produto ausente."))
+    row.trade_date = _cell(row, "trade_date", reading.moment, _get(cells, "data"))
+    row.quantity = _cell(row, "quantity", reading.number, _get(cells, "quantidade"))
+    row.broker_name = reading.text(_get(cells, "instituicao"))
+    return row
+
+
+def pair_transfers(rows) -> list:
+    """Match each custody exit with an entry of the same day, product and quantity at another
+    institution: the exit becomes the transfer (``to_broker_name`` set), the entry is its pair.
+    Unmatched legs are settlements of exchange trades and are ignored with the reason."""
+    legs = [r for r in rows if r.kind == TRANSFER_KIND and r.status == "new"]
+    entries = [r for r in legs if r.direction == "entrada"]
+    transfers = []
+    for leg in (r for r in legs if r.direction == "saida"):
+        match = next(
+            (
+                e
+                for e in entries
+                if e.ticker == leg.ticker
+                and e.trade_date == leg.trade_date
+                and e.quantity == leg.quantity
+                and normalise(e.broker_name) != normalise(leg.broker_name)
+            ),
+            None,
+        )
+        if match is None:
+            leg.ignore(UNPAIRED_TRANSFER)
+            continue
+        entries.remove(match)
+        leg.to_broker_name = match.broker_name
+        match.ignore(_("Entrada da transferência de custódia da linha %(line)d.") % {"line": leg.line})
+        transfers.append(leg)
+    for entry in entries:
+        entry.ignore(UNPAIRED_TRANSFER)
+    return transfers
 
 
 # --- generic CSV ---------------------------------------------------------------------------

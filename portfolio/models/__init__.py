@@ -9,11 +9,13 @@ app too and are imported here so Django registers them with it.
 """
 
 from ..analytics.models import PatrimonySnapshot, PortfolioEvolution
-from ..tax.models import MonthlyAssessment, TaxRule
+from ..tax.models import MonthlyAssessment, TaxOpeningBalance, TaxRule
 from .cash import CashMovement
 from .catalogue import Asset, Broker, Portfolio
+from .custody import CustodyTransfer, FractionSale
 from .dividends import Dividend, DividendReceipt
 from .events import CorporateEvent
+from .openings import OpeningPosition
 from .positions import Position, PositionEntry
 from .transactions import Transaction
 
@@ -22,14 +24,18 @@ __all__ = [
     "Broker",
     "CashMovement",
     "CorporateEvent",
+    "CustodyTransfer",
     "Dividend",
     "DividendReceipt",
+    "FractionSale",
     "MonthlyAssessment",
+    "OpeningPosition",
     "PatrimonySnapshot",
     "Portfolio",
     "PortfolioEvolution",
     "Position",
     "PositionEntry",
+    "TaxOpeningBalance",
     "TaxRule",
     "Transaction",
 ]

@@ -13,6 +13,7 @@ from ..choices import (
     CashKind,
 )
 from .catalogue import Broker, Portfolio
+from .custody import FractionSale
 from .dividends import DividendReceipt
 from .fields import currency_field
 from .transactions import Transaction
@@ -49,6 +50,14 @@ class CashMovement(TimeStampedModel):
     transaction = models.OneToOneField(
         Transaction,
         verbose_name=_("transação"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="cash_movement",
+    )
+    fraction_sale = models.OneToOneField(
+        FractionSale,
+        verbose_name=_("leilão de frações"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,

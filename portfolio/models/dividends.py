@@ -25,7 +25,12 @@ class Dividend(TimeStampedModel):
     value_per_share = price_field(_("valor por ação"))
     data_com = models.DateField(_("data com"))
     payment_date = models.DateField(_("data de pagamento"), null=True, blank=True)
-    withholding_rate = percent_field(_("alíquota retida (%)"), default=ZERO)
+    withholding_rate = percent_field(
+        _("alíquota retida (%)"),
+        null=True,
+        blank=True,
+        help_text=_("Vazio num JCP: a alíquota da tabela de regras vigente na data do pagamento."),
+    )
     currency = currency_field()
     notes = models.TextField(_("observações"), blank=True)
 
@@ -37,7 +42,9 @@ class Dividend(TimeStampedModel):
             models.UniqueConstraint(fields=["asset", "kind", "data_com", "value_per_share"], name="dividend_unique"),
             models.CheckConstraint(condition=Q(value_per_share__gt=0), name="dividend_value_positive"),
             models.CheckConstraint(
-                condition=Q(withholding_rate__gte=0) & Q(withholding_rate__lte=100), name="dividend_rate_range"
+                condition=Q(withholding_rate__isnull=True)
+                | (Q(withholding_rate__gte=0) & Q(withholding_rate__lte=100)),
+                name="dividend_rate_range",
             ),
             models.CheckConstraint(
                 condition=Q(payment_date__isnull=True) | Q(payment_date__gte=F("data_com")),
@@ -65,7 +72,18 @@ class DividendReceipt(TimeStampedModel):
     gross_amount = money_field(_("valor bruto"))
     tax_amount = money_field(_("imposto retido"), default=ZERO)
     net_amount = money_field(_("valor líquido"))
-    fx_rate = price_field(_("câmbio para BRL"), default=Decimal("1"))
+    fx_rate = price_field(
+        _("câmbio para BRL"),
+        null=True,
+        blank=True,
+        default=Decimal("1"),
+        help_text=_("Vazio: sem câmbio conhecido para a data (fora dos totais em BRL até ser conhecido)."),
+    )
+    fx_source = models.CharField(_("fonte do câmbio"), max_length=24, blank=True)
+    tax_rate = percent_field(_("alíquota aplicada (%)"), default=ZERO)
+    tax_rate_source = models.CharField(
+        _("origem da alíquota"), max_length=120, blank=True, help_text=_("informada, ou a regra da tabela usada.")
+    )
     paid = models.BooleanField(_("pago"), default=False, db_index=True)
 
     class Meta:

@@ -27,6 +27,11 @@ class CorporateEvent(TimeStampedModel):
     ratio_from = models.DecimalField(_("proporção (de)"), max_digits=16, decimal_places=6, null=True, blank=True)
     ratio_to = models.DecimalField(_("proporção (para)"), max_digits=16, decimal_places=6, null=True, blank=True)
     assigned_cost = price_field(_("custo atribuído por ação"), null=True, blank=True)
+    zero_cost_confirmed = models.BooleanField(
+        _("custo zero confirmado"),
+        default=False,
+        help_text=_("Uma bonificação com custo atribuído zero só é aceita com esta confirmação explícita."),
+    )
     new_asset = models.ForeignKey(
         Asset,
         verbose_name=_("novo ativo"),
@@ -58,6 +63,13 @@ class CorporateEvent(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=Q(data_com__isnull=True) | Q(data_com__lte=F("event_date")), name="event_data_com_before"
+            ),
+            # Lei 9.249/1995, art. 10, parágrafo único: a bonificação has a cost; zero only when confirmed.
+            models.CheckConstraint(
+                condition=~Q(kind="bonificacao")
+                | Q(assigned_cost__gt=0)
+                | (Q(assigned_cost=0) & Q(zero_cost_confirmed=True)),
+                name="event_bonus_has_cost",
             ),
         ]
 

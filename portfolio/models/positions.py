@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from exitus.models import TimeStampedModel, money_field, price_field, quantity_field
 
+from ..choices import whole_units
 from .catalogue import Asset, Broker, Portfolio
 from .events import CorporateEvent
 from .fields import ZERO
@@ -59,6 +60,28 @@ class Position(TimeStampedModel):
     def is_open(self):
         return self.quantity > 0
 
+    @property
+    def fraction_pending(self):
+        """The fraction a grupamento/bonificação left, pending until its leilão de frações is recorded."""
+        if not whole_units(asset_type=self.asset.asset_type, market=self.asset.market):
+            return ZERO
+        return self.quantity - int(self.quantity)
+
+
+SOURCES = ("transaction", "event", "opening", "transfer", "fraction_sale")
+
+
+def _one_source() -> Q:
+    """Exactly one of the source foreign keys is set."""
+    condition = Q()
+    for name in SOURCES:
+        one = Q(**{f"{name}__isnull": False})
+        for other in SOURCES:
+            if other != name:
+                one &= Q(**{f"{other}__isnull": True})
+        condition |= one
+    return condition
+
 
 class PositionEntry(models.Model):
     """One change of a position, in order: a trade, or a corporate event applied to it.
@@ -70,8 +93,12 @@ class PositionEntry(models.Model):
     Written only by ``portfolio.services.positions``.
     """
 
-    ORDER_EVENT = 0
-    ORDER_TRADE = 1
+    # Same instant: opening balances, then events, then trades, custody transfers, leilões de frações.
+    ORDER_OPENING = 0
+    ORDER_EVENT = 1
+    ORDER_TRADE = 2
+    ORDER_TRANSFER = 3
+    ORDER_FRACTION = 4
 
     position = models.ForeignKey(Position, verbose_name=_("posição"), on_delete=models.CASCADE, related_name="entries")
     at = models.DateTimeField(_("momento"))
@@ -82,6 +109,30 @@ class PositionEntry(models.Model):
     )
     event = models.ForeignKey(
         CorporateEvent, verbose_name=_("evento"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    opening = models.ForeignKey(
+        "portfolio.OpeningPosition",
+        verbose_name=_("saldo inicial"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    transfer = models.ForeignKey(
+        "portfolio.CustodyTransfer",
+        verbose_name=_("transferência de custódia"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    fraction_sale = models.ForeignKey(
+        "portfolio.FractionSale",
+        verbose_name=_("leilão de frações"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     quantity_delta = quantity_field(_("variação da quantidade"))
     cost_basis_delta = money_field(_("variação do custo"), default=ZERO)
@@ -109,11 +160,10 @@ class PositionEntry(models.Model):
             models.UniqueConstraint(
                 fields=["position", "event"], condition=Q(event__isnull=False), name="entry_unique_event"
             ),
-            models.CheckConstraint(
-                condition=(Q(transaction__isnull=False) & Q(event__isnull=True))
-                | (Q(transaction__isnull=True) & Q(event__isnull=False)),
-                name="entry_one_source",
+            models.UniqueConstraint(
+                fields=["position", "transfer"], condition=Q(transfer__isnull=False), name="entry_unique_transfer"
             ),
+            models.CheckConstraint(condition=_one_source(), name="entry_one_source"),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="entry_quantity_not_negative"),
         ]
 

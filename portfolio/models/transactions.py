@@ -38,6 +38,13 @@ class Transaction(TimeStampedModel):
     withheld_tax = money_field(_("IRRF retido"), default=ZERO)
     currency = currency_field()
     fx_rate = price_field(_("câmbio para BRL"), default=Decimal("1"))
+    fx_source = models.CharField(
+        _("fonte do câmbio"),
+        max_length=24,
+        blank=True,
+        editable=False,
+        help_text=_("bcb = PTAX do Banco Central; informado = digitado na operação; brl = sem conversão."),
+    )
     notes = models.TextField(_("observações"), blank=True)
     import_hash = models.CharField(_("hash de importação"), max_length=64, blank=True)
     source_file = models.CharField(_("arquivo de origem"), max_length=255, blank=True)

@@ -14,6 +14,17 @@ from .catalogue import (
     portfolio_delete,
     portfolio_save,
 )
+from .custody import (
+    custody_transfer_create,
+    custody_transfer_delete,
+    custody_transfer_update,
+    fraction_sale_create,
+    fraction_sale_delete,
+    opening_position_create,
+    opening_position_delete,
+    opening_position_update,
+    pending_fraction,
+)
 from .dividends import credit_due_dividends, dividend_create, dividend_delete, dividend_update, recompute_receipts
 from .events import event_create, event_delete, event_update
 from .positions import rebuild, replay
@@ -39,12 +50,21 @@ __all__ = [
     "cash_movement_update",
     "check_trade",
     "credit_due_dividends",
+    "custody_transfer_create",
+    "custody_transfer_delete",
+    "custody_transfer_update",
     "dividend_create",
     "dividend_delete",
     "dividend_update",
     "event_create",
     "event_delete",
     "event_update",
+    "fraction_sale_create",
+    "fraction_sale_delete",
+    "opening_position_create",
+    "opening_position_delete",
+    "opening_position_update",
+    "pending_fraction",
     "portfolio_delete",
     "portfolio_save",
     "rebuild",

@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 from accounts.audit import NO_REQUEST, audit_changes, audit_created, audit_deleted
 
 from .. import invalidation, ledger, market_data
-from ..choices import CashKind
+from ..choices import CashKind, DividendKind, FxSource
 from ..dates import dividend_cutoff, local_date, midday, out_of_range
 from ..models import CashMovement, Dividend, DividendReceipt, Position, PositionEntry
+from ..tax.selectors import rulebook
 
 DIVIDEND_FIELDS = (
     "asset",
@@ -35,25 +36,48 @@ DIVIDEND_FIELDS = (
 )
 
 
-def _fx_for(dividend: Dividend) -> Decimal:
-    """BRL per unit of the dividend's currency on the payment date (PTAX); 1 while none is known.
+def _fx_for(dividend: Dividend) -> tuple[Decimal | None, str]:
+    """``(BRL per unit, source)`` of the dividend's currency on the payment date (the PTAX, ``bcb``).
 
-    A foreign receipt stored with 1 is "rate unknown": :func:`credit_due_dividends` fills it in
-    once the quotes app has the rate.
+    ``(None, "")`` while no rate is known: the receipt keeps no rate (never 1.0), its BRL figures are
+    left out of totals and listed as missing, and :func:`credit_due_dividends` fills it in later.
     """
     if dividend.currency == "BRL":
-        return Decimal("1")
+        return Decimal("1"), FxSource.NONE
     on = dividend.payment_date or dividend.data_com
-    return market_data.fx_rate_on(currency=dividend.currency, on=on) or Decimal("1")
+    quote = market_data.fx_quote_on(currency=dividend.currency, on=on)
+    return (quote.rate, quote.source or FxSource.LEGACY) if quote else (None, "")
+
+
+def withholding(dividend: Dividend) -> tuple[Decimal, str]:
+    """``(rate %, where it came from)`` of the tax withheld on ``dividend``.
+
+    The rate recorded on the provento wins. A JCP without one is withheld at the dated table's
+    ``jcp_rate`` on its payment date (Lei 9.249/1995, art. 9º, §2º): never a silent zero.
+    """
+    if dividend.withholding_rate is not None:
+        return dividend.withholding_rate, "informada"
+    if dividend.kind == DividendKind.JCP:
+        on = dividend.payment_date or dividend.data_com
+        row = rulebook().find("jcp_rate", on)
+        if row is None:
+            raise ValidationError(
+                {"withholding_rate": [_("Sem alíquota de JCP na tabela de regras para esta data: informe-a.")]}
+            )
+        return row.value, f"tabela jcp_rate ({row.legal_basis})"[:120]
+    return ledger.ZERO, ""
 
 
 def _today() -> date:
     return timezone.localdate()
 
 
-def amounts(dividend: Dividend, qty: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+def amounts(dividend: Dividend, qty: Decimal, rate: Decimal | None = None) -> tuple[Decimal, Decimal, Decimal]:
+    """``(gross, tax, net)``: the cash credited is the net (gross − withheld), as the annual report shows."""
+    if rate is None:
+        rate, _source = withholding(dividend)
     gross = ledger.money(qty * dividend.value_per_share)
-    tax = ledger.money(gross * dividend.withholding_rate / 100)
+    tax = ledger.money(gross * rate / 100)
     return gross, tax, gross - tax
 
 
@@ -74,19 +98,29 @@ def recompute_receipts(dividend: Dividend, *, owner_id=None) -> dict:
         .select_related("cash_movement")
         .order_by()
     }
-    fx_rate = _fx_for(dividend)
+    fx_rate, fx_source = _fx_for(dividend)
+    rate, rate_source = withholding(dividend)
     pay = dividend.payment_date is not None and dividend.payment_date <= _today()
     counts = {"created": 0, "updated": 0, "deleted": 0}
     obsolete = []
     for row in rows:
         qty = row["held"] or ledger.ZERO
-        gross, tax, net = amounts(dividend, qty)
+        gross, tax, net = amounts(dividend, qty, rate)
         receipt = existing.get(row["pk"])
         if qty <= 0 or gross <= 0:
             if receipt is not None:
                 obsolete.append(receipt.pk)
             continue
-        values = {"quantity": qty, "gross_amount": gross, "tax_amount": tax, "net_amount": net, "fx_rate": fx_rate}
+        values = {
+            "quantity": qty,
+            "gross_amount": gross,
+            "tax_amount": tax,
+            "net_amount": net,
+            "fx_rate": fx_rate,
+            "fx_source": fx_source,
+            "tax_rate": rate,
+            "tax_rate_source": rate_source,
+        }
         if receipt is None:
             receipt = DividendReceipt.objects.create(
                 dividend=dividend, position_id=row["pk"], owner_id=row["owner_id"], paid=False, **values
@@ -149,13 +183,26 @@ def recompute_for_positions(*, asset_id, owner_id, since: datetime | None) -> No
         recompute_receipts(dividend, owner_id=owner_id)
 
 
-def _validate(data: dict) -> None:
+def _validate(data: dict, *, person: bool = False) -> None:
+    """Field errors; ``person``: a person is typing it (API, admin) — an FX that cannot be known is
+    refused there, while a loader's row is kept with its rate missing (listed, never 1.0)."""
     errors = {}
     if data["value_per_share"] is None or data["value_per_share"] <= 0:
         errors["value_per_share"] = [_("O valor por ação deve ser maior que zero.")]
-    rate = data.get("withholding_rate") or ledger.ZERO
-    if rate < 0 or rate > 100:
+    rate = data.get("withholding_rate")
+    if rate is not None and (rate < 0 or rate > 100):
         errors["withholding_rate"] = [_("A alíquota deve estar entre 0 e 100.")]
+    currency = (data.get("currency") or data["asset"].currency).upper()
+    paid_on = data.get("payment_date")
+    known_by_now = currency == "BRL" or not paid_on or paid_on > _today() or out_of_range(paid_on)
+    if person and not known_by_now and market_data.fx_quote_on(currency=currency, on=paid_on) is None:
+        errors["payment_date"] = [
+            _(
+                "Sem câmbio %(currency)s conhecido até %(date)s: cadastre a PTAX da data do pagamento "
+                "antes de registrar o provento (nenhum valor é convertido por 1,0)."
+            )
+            % {"currency": currency, "date": paid_on.strftime("%d/%m/%Y")}
+        ]
     if data.get("payment_date") and data["payment_date"] < data["data_com"]:
         errors["payment_date"] = [_("A data de pagamento não pode ser anterior à data com.")]
     for name in ("data_com", "payment_date"):
@@ -176,10 +223,12 @@ def _validate(data: dict) -> None:
 
 @transaction.atomic
 def dividend_create(*, actor=None, meta=NO_REQUEST, **data) -> Dividend:
-    data.setdefault("withholding_rate", ledger.ZERO)
+    if data.get("withholding_rate") is None:
+        # Only a JCP falls back to the dated table; other proventos are recorded without withholding.
+        data["withholding_rate"] = None if data.get("kind") == DividendKind.JCP else ledger.ZERO
     data.setdefault("currency", data["asset"].currency)
     data["currency"] = (data["currency"] or data["asset"].currency).upper()
-    _validate(data)
+    _validate(data, person=actor is not None)
     dividend = Dividend.objects.create(**data)
     recompute_receipts(dividend)
     audit_created(dividend, DIVIDEND_FIELDS, action="portfolio.dividend.create", actor=actor, meta=meta)
@@ -192,7 +241,7 @@ def dividend_update(*, dividend: Dividend, actor=None, meta=NO_REQUEST, **data) 
     dividend = Dividend.objects.select_for_update().select_related("asset").get(pk=dividend.pk)
     merged = {field: data.get(field, getattr(dividend, field)) for field in DIVIDEND_FIELDS}
     merged["currency"] = (merged["currency"] or merged["asset"].currency).upper()
-    _validate({**merged, "pk": dividend.pk})
+    _validate({**merged, "pk": dividend.pk}, person=actor is not None)
     asset_changed = merged["asset"].pk != dividend.asset_id
     with audit_changes(dividend, DIVIDEND_FIELDS, action="portfolio.dividend.update", actor=actor, meta=meta):
         for field, value in merged.items():
@@ -213,13 +262,19 @@ def dividend_delete(*, dividend: Dividend, actor=None, meta=NO_REQUEST) -> None:
 
 
 def _fill_unknown_fx() -> int:
-    """Foreign receipts computed before their FX rate was known (stored as 1): fill the rate in."""
+    """Foreign receipts computed before their FX rate was known (stored without one): fill it in."""
     filled = 0
-    pending = DividendReceipt.objects.filter(fx_rate=1).exclude(dividend__currency="BRL").select_related("dividend")
+    pending = (
+        DividendReceipt.objects.filter(fx_rate__isnull=True)
+        .exclude(dividend__currency="BRL")
+        .select_related("dividend")
+    )
     for receipt in pending:
-        rate = _fx_for(receipt.dividend)
-        if rate != 1:
-            DividendReceipt.objects.filter(pk=receipt.pk).update(fx_rate=rate, updated_at=timezone.now())
+        rate, source = _fx_for(receipt.dividend)
+        if rate is not None:
+            DividendReceipt.objects.filter(pk=receipt.pk).update(
+                fx_rate=rate, fx_source=source, updated_at=timezone.now()
+            )
             filled += 1
     return filled
 

@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_changes, audit_created, audit_deleted
 
-from .. import invalidation
+from .. import invalidation, market_data
 from ..choices import POSITION_EVENT_KINDS, CorporateEventKind
 from ..dates import out_of_range, start_of_day
-from ..models import Asset, CorporateEvent, Position, Transaction
+from ..models import Asset, CorporateEvent, OpeningPosition, Position, Transaction
 from . import positions
 
 EVENT_FIELDS = (
@@ -28,6 +28,7 @@ EVENT_FIELDS = (
     "ratio_from",
     "ratio_to",
     "assigned_cost",
+    "zero_cost_confirmed",
     "new_asset",
     "notes",
 )
@@ -58,8 +59,8 @@ def _validate(data: dict, pk=None) -> None:
             errors["ratio_to"] = [_("Num desdobramento cada ação vira mais de uma (ex.: 1:2).")]
         if kind == CorporateEventKind.GRUPAMENTO and not errors and data["ratio_to"] >= data["ratio_from"]:
             errors["ratio_to"] = [_("Num grupamento várias ações viram uma (ex.: 10:1).")]
-        if kind == CorporateEventKind.BONIFICACAO and (data.get("assigned_cost") or 0) < 0:
-            errors["assigned_cost"] = [_("O custo atribuído não pode ser negativo.")]
+        if kind == CorporateEventKind.BONIFICACAO:
+            _check_bonus_cost(data, errors)
     else:
         # Other kinds need no proportion, but one given must still be a proportion (the database
         # refuses zero or negative values for every kind).
@@ -93,11 +94,42 @@ def _validate(data: dict, pk=None) -> None:
         raise ValidationError(errors)
 
 
+def _check_bonus_cost(data: dict, errors: dict) -> None:
+    """Lei 9.249/1995, art. 10, parágrafo único: the new shares cost the capitalised amount per share.
+
+    Missing → refused; zero → only as an explicit, recorded choice; a foreign asset's cost needs the
+    FX of the event date (never converted at 1.0).
+    """
+    cost = data.get("assigned_cost")
+    if cost is None:
+        errors["assigned_cost"] = [
+            _(
+                "Informe o custo atribuído por ação do aviso aos acionistas (Lei 9.249/1995, art. 10, "
+                "parágrafo único). Custo zero só com a confirmação explícita."
+            )
+        ]
+    elif cost < 0:
+        errors["assigned_cost"] = [_("O custo atribuído não pode ser negativo.")]
+    elif cost == 0 and not data.get("zero_cost_confirmed"):
+        errors["zero_cost_confirmed"] = [_("Custo atribuído zero: confirme que a empresa não atribuiu custo.")]
+    elif (
+        cost > 0
+        and data["asset"].currency != "BRL"
+        and data.get("event_date")
+        and market_data.fx_rate_on(currency=data["asset"].currency, on=data["event_date"]) is None
+    ):
+        errors["event_date"] = [
+            _("Sem câmbio %(currency)s conhecido nesta data: cadastre a PTAX antes da bonificação.")
+            % {"currency": data["asset"].currency}
+        ]
+
+
 def _replay_holders(asset_ids, since_day: date) -> None:
     """Replay every owner × asset of ``asset_ids`` from ``since_day``."""
     since = start_of_day(since_day)
     pending: dict = {}
-    rows = Position.objects.filter(asset_id__in=asset_ids).values_list("owner_id", "asset_id").distinct()
+    rows = set(Position.objects.filter(asset_id__in=asset_ids).values_list("owner_id", "asset_id").distinct())
+    rows |= set(OpeningPosition.objects.filter(asset_id__in=asset_ids).values_list("owner_id", "asset_id").distinct())
     for owner_id, asset_id in rows:
         positions.merge_since(pending, owner_id, asset_id, since)
     positions.replay_many(pending)
@@ -116,13 +148,14 @@ def _sync_delisting(asset: Asset) -> None:
 @transaction.atomic
 def event_create(*, actor=None, meta=NO_REQUEST, **data) -> CorporateEvent:
     for name in EVENT_FIELDS:
-        data.setdefault(name, "" if name == "notes" else None)
+        data.setdefault(name, "" if name == "notes" else False if name == "zero_cost_confirmed" else None)
     _validate(data)
     event = CorporateEvent.objects.create(**data)
     if event.kind == CorporateEventKind.DESLISTAGEM:
         _sync_delisting(event.asset)
     if event.kind in POSITION_EVENT_KINDS:
         _replay_holders(_affected_assets(event), event.event_date)
+        market_data.events_changed(asset_ids=_affected_assets(event))
     invalidation.everyone_changed()
     audit_created(event, EVENT_FIELDS, action="portfolio.event.create", actor=actor, meta=meta)
     return event
@@ -147,6 +180,7 @@ def event_update(*, event: CorporateEvent, actor=None, meta=NO_REQUEST, **change
         _sync_delisting(event.asset)
     if old_kind in POSITION_EVENT_KINDS or event.kind in POSITION_EVENT_KINDS:
         _replay_holders(old_assets | _affected_assets(event), min(old_day, event.event_date))
+        market_data.events_changed(asset_ids=old_assets | _affected_assets(event))
     invalidation.everyone_changed()
     return event
 
@@ -162,4 +196,5 @@ def event_delete(*, event: CorporateEvent, actor=None, meta=NO_REQUEST) -> None:
         _sync_delisting(asset)
     if kind in POSITION_EVENT_KINDS:
         _replay_holders(assets, day)
+        market_data.events_changed(asset_ids=assets)
     invalidation.everyone_changed()

@@ -26,7 +26,17 @@ from django.utils.translation import gettext as _
 from .. import bulk, invalidation, ledger, market_data
 from ..choices import ACQUISITION_KINDS, CorporateEventKind, TransactionKind
 from ..dates import local_date, start_of_day
-from ..models import CorporateEvent, Dividend, Position, PositionEntry, Transaction
+from ..models import (
+    CorporateEvent,
+    CustodyTransfer,
+    Dividend,
+    FractionSale,
+    OpeningPosition,
+    Position,
+    PositionEntry,
+    Transaction,
+)
+from ..tax.selectors import rulebook
 
 STATE_FIELDS = (
     "quantity",
@@ -109,6 +119,9 @@ ENTRY_COLUMNS = (
     "ref_id",
     "transaction_id",
     "event_id",
+    "opening_id",
+    "transfer_id",
+    "fraction_sale_id",
     "quantity_delta",
     "cost_basis_delta",
     "cost_basis_brl_delta",
@@ -125,7 +138,20 @@ ENTRY_COLUMNS = (
 )
 
 
-def _entry_values(position_id, state, change, *, at, order, ref_id, transaction_id=None, event_id=None) -> tuple:
+def _entry_values(
+    position_id,
+    state,
+    change,
+    *,
+    at,
+    order,
+    ref_id,
+    transaction_id=None,
+    event_id=None,
+    opening_id=None,
+    transfer_id=None,
+    fraction_sale_id=None,
+) -> tuple:
     """One ledger row, in ``ENTRY_COLUMNS`` order."""
     return (
         position_id,
@@ -134,6 +160,9 @@ def _entry_values(position_id, state, change, *, at, order, ref_id, transaction_
         ref_id,
         transaction_id,
         event_id,
+        opening_id,
+        transfer_id,
+        fraction_sale_id,
         change.quantity_delta,
         change.cost_basis_delta,
         change.cost_basis_brl_delta,
@@ -203,9 +232,25 @@ def lock_for_trade(*, owner_id, portfolio_id, broker_id, asset_id, moment: datet
             later_entries=Exists(PositionEntry.objects.filter(position=OuterRef("pk"), at__gt=moment)),
             later_events=Exists(events_moving_positions(asset_id).filter(event_date__gt=day)),
             later_dividends=Exists(Dividend.objects.filter(asset_id=asset_id, data_com__gte=day)),
+            opening_after=Exists(
+                OpeningPosition.objects.filter(
+                    portfolio_id=portfolio_id, broker_id=broker_id, asset_id=asset_id, as_of__gt=day
+                )
+            ),
         )
         .get()
     )
+    if position.opening_after:
+        raise ValidationError(
+            {
+                "trade_date": [
+                    _(
+                        "Esta posição tem saldo inicial em data posterior: operações anteriores a ele já "
+                        "estão no saldo (registre só o que veio depois)."
+                    )
+                ]
+            }
+        )
     return AppendCheck(
         position=position,
         can_append=not (position.later_entries or position.later_events),
@@ -287,6 +332,7 @@ def replay(*, owner_id, asset_id, since: datetime | None, _depth=0, _seen=None) 
         events = events.filter(event_date__gte=local_date(since))
     timeline = [(tx.trade_date, PositionEntry.ORDER_TRADE, tx.pk, tx) for tx in transactions]
     timeline += [(event_moment(ev), PositionEntry.ORDER_EVENT, ev.pk, ev) for ev in events]
+    timeline += _custody_items(owner_id, asset_id, since)
     if since is not None:
         timeline = [item for item in timeline if item[0] >= since]
     timeline.sort(key=lambda item: item[:3])
@@ -309,6 +355,35 @@ def replay(*, owner_id, asset_id, since: datetime | None, _depth=0, _seen=None) 
                 full = Transaction.objects.select_related("asset", "broker").get(pk=item.pk)
                 raise insufficient_error(full, exc) from exc
             record(position, state, change, at, order, ref_id, transaction_id=item.pk)
+        elif order == PositionEntry.ORDER_OPENING:
+            position = position_for((item.portfolio_id, item.broker_id))
+            state, change = ledger.acquire(
+                states[position.pk], qty=item.quantity, cost=item.cost_basis, cost_brl=item.cost_basis_brl, at=at
+            )
+            record(position, state, change, at, order, ref_id, opening_id=item.pk)
+        elif order == PositionEntry.ORDER_TRANSFER:
+            source = position_for((item.portfolio_id, item.from_broker_id))
+            try:
+                state, change = ledger.transfer_out(states[source.pk], qty=item.quantity)
+            except ledger.InsufficientQuantity as exc:
+                raise _transfer_error(item, exc) from exc
+            record(source, state, change, at, order, ref_id, transfer_id=item.pk)
+            target = position_for((item.portfolio_id, item.to_broker_id))
+            state, arrived = ledger.move_in(
+                states[target.pk],
+                qty=item.quantity,
+                cost=-change.cost_basis_delta,
+                cost_brl=-change.cost_basis_brl_delta,
+                first_trade_date=states[source.pk].first_trade_date or at,
+            )
+            record(target, state, arrived, at, order, ref_id, transfer_id=item.pk)
+        elif order == PositionEntry.ORDER_FRACTION:
+            position = position_for((item.portfolio_id, item.broker_id))
+            try:
+                state, change = fraction_step(states[position.pk], item)
+            except ledger.InsufficientQuantity as exc:
+                raise ValidationError({"quantity": [_("A posição não tem essa fração nesta data.")]}) from exc
+            record(position, state, change, at, order, ref_id, fraction_sale_id=item.pk)
         elif item.asset_id == asset_id:
             fx_rate = _event_fx(item, fx_cache)
             for position in list(positions):
@@ -386,12 +461,90 @@ def _moved_out(event: CorporateEvent, owner_id):
 
 
 def _event_fx(event: CorporateEvent, cache: dict) -> Decimal:
+    """BRL per unit of the asset's currency on the event date (a bonificação's cost in reais).
+
+    Never 1.0 by default: without a known rate the replay is refused (the event service refuses
+    such an event up front; this only happens if the rate was removed afterwards).
+    """
     currency = event.asset.currency
-    if currency == "BRL":
+    if currency == "BRL" or event.kind != CorporateEventKind.BONIFICACAO or not event.assigned_cost:
         return Decimal("1")
-    if currency not in cache:
-        cache[currency] = market_data.fx_rate_on(currency=currency, on=event.event_date) or Decimal("1")
-    return cache[currency]
+    key = (currency, event.event_date)
+    if key not in cache:
+        cache[key] = market_data.fx_rate_on(currency=currency, on=event.event_date)
+    if cache[key] is None:
+        raise ValidationError(
+            {
+                "event_date": [
+                    _("Sem câmbio %(currency)s para %(date)s: cadastre a PTAX da data antes desta bonificação.")
+                    % {"currency": currency, "date": date_format(event.event_date, "SHORT_DATE_FORMAT")}
+                ]
+            }
+        )
+    return cache[key]
+
+
+def fraction_step(state: ledger.State, item) -> tuple[ledger.State, ledger.Change]:
+    """A leilão de frações at one broker: the fraction leaves for its cash, like a sale.
+
+    From a bonificação (and while ``fraction_cost_assigned`` is 1 in the rule table) the fraction
+    leaves at the custo atribuído; otherwise at the average cost.
+    """
+    net_brl = ledger.money(item.amount * item.fx_rate)
+    cost = cost_brl = None
+    if item.assigned_cost is not None:
+        cost = ledger.money(item.quantity * item.assigned_cost)
+        cost_brl = ledger.money(item.quantity * item.assigned_cost * item.event_fx_rate)
+    return ledger.dispose(
+        state, qty=item.quantity, net=item.amount, net_brl=net_brl, at=item.date, cost=cost, cost_brl=cost_brl
+    )
+
+
+def fraction_cost_rule(event, on) -> bool:
+    """Whether a fraction of ``event`` leaves at its custo atribuído (the dated rule table decides)."""
+    if event is None or event.kind != CorporateEventKind.BONIFICACAO:
+        return False
+    return rulebook().get("fraction_cost_assigned", on, default=ledger.ZERO) == 1
+
+
+def _custody_items(owner_id, asset_id, since) -> list:
+    """Opening balances, custody transfers and leilões de frações of ``owner × asset`` on the time line."""
+    items = []
+    openings = OpeningPosition.objects.filter(owner_id=owner_id, asset_id=asset_id)
+    transfers = CustodyTransfer.objects.filter(owner_id=owner_id, asset_id=asset_id)
+    fractions = FractionSale.objects.filter(owner_id=owner_id, asset_id=asset_id).select_related("event__asset")
+    if since is not None:
+        openings = openings.filter(as_of__gte=local_date(since))
+        transfers = transfers.filter(date__gte=since)
+        fractions = fractions.filter(date__gte=since)
+    items += [(start_of_day(o.as_of), PositionEntry.ORDER_OPENING, o.pk, o) for o in openings]
+    items += [(t.date, PositionEntry.ORDER_TRANSFER, t.pk, t) for t in transfers]
+    fx_cache: dict = {}
+    for f in fractions:
+        use_assigned = fraction_cost_rule(f.event, local_date(f.date))
+        f.assigned_cost = f.event.assigned_cost if use_assigned else None
+        f.event_fx_rate = _event_fx(f.event, fx_cache) if use_assigned else Decimal("1")
+        items.append((f.date, PositionEntry.ORDER_FRACTION, f.pk, f))
+    return items
+
+
+def _transfer_error(item, exc: ledger.InsufficientQuantity) -> ValidationError:
+    return ValidationError(
+        {
+            "quantity": [
+                _(
+                    "Quantidade insuficiente na corretora de origem: transferência de %(qty)s em %(date)s, "
+                    "mas a posição nessa data era de %(available)s."
+                )
+                % {
+                    "qty": f"{exc.requested.normalize():f}",
+                    "date": date_format(local_date(item.date), "SHORT_DATE_FORMAT"),
+                    "available": f"{exc.available.normalize():f}",
+                }
+            ]
+        },
+        code="insufficient_quantity",
+    )
 
 
 def rebuild(*, owner_id=None, asset_id=None, progress=None) -> int:
@@ -406,8 +559,15 @@ def rebuild(*, owner_id=None, asset_id=None, progress=None) -> int:
         trades, held = trades.filter(owner_id=owner_id), held.filter(owner_id=owner_id)
     if asset_id is not None:
         trades, held = trades.filter(asset_id=asset_id), held.filter(asset_id=asset_id)
-    todo = set(trades.values_list("owner_id", "asset_id").distinct()) | set(
-        held.values_list("owner_id", "asset_id").distinct()
+    openings = OpeningPosition.objects.all()
+    if owner_id is not None:
+        openings = openings.filter(owner_id=owner_id)
+    if asset_id is not None:
+        openings = openings.filter(asset_id=asset_id)
+    todo = (
+        set(trades.values_list("owner_id", "asset_id").distinct())
+        | set(held.values_list("owner_id", "asset_id").distinct())
+        | set(openings.values_list("owner_id", "asset_id").distinct())
     )
     seen: set = set()
     for done, (owner, asset) in enumerate(_sources_first(todo), start=1):

@@ -22,7 +22,7 @@ from accounts.audit import NO_REQUEST, audit_changes, audit_created, audit_delet
 from exitus import calendars
 
 from .. import ledger, market_data
-from ..choices import ACQUISITION_KINDS, CashKind, CorporateEventKind, Market, TransactionKind
+from ..choices import ACQUISITION_KINDS, CashKind, CorporateEventKind, FxSource, Market, TransactionKind
 from ..dates import as_moment, local_date, out_of_range
 from ..models import Asset, CashMovement, CorporateEvent, Transaction
 from . import positions
@@ -71,6 +71,7 @@ class TradeInput:
     currency: str = ""
     fx_rate: Decimal | None = None
     notes: str = ""
+    fx_source: str = ""
     import_hash: str = ""
     source_file: str = ""
     warnings: list = field(default_factory=list)
@@ -134,11 +135,13 @@ def check_trade(data: TradeInput, *, now: datetime | None = None, events=None, w
             _("A moeda da operação deve ser a do ativo (%(currency)s).") % {"currency": asset.currency}
         ]
     if data.fx_rate is None:
-        data.fx_rate = _default_fx(data.currency, data.trade_date)
+        data.fx_rate, data.fx_source = _default_fx(data.currency, data.trade_date)
         if data.fx_rate is None and "trade_date" not in errors:
             errors["fx_rate"] = [_("Sem câmbio conhecido para %(currency)s: informe-o.") % {"currency": data.currency}]
     elif data.fx_rate <= 0:
         errors["fx_rate"] = [_("O câmbio deve ser maior que zero.")]
+    else:
+        data.fx_source = FxSource.NONE if data.currency == "BRL" else (data.fx_source or FxSource.INFORMED)
     if not errors:
         _check_asset_dates(data, errors, events)
     if not errors:
@@ -156,12 +159,14 @@ def check_trade(data: TradeInput, *, now: datetime | None = None, events=None, w
     return errors
 
 
-def _default_fx(currency: str, moment: datetime | None):
+def _default_fx(currency: str, moment: datetime | None) -> tuple[Decimal | None, str]:
+    """``(rate, source)``: 1 for BRL, else the stored rate of the trade date (the PTAX, source ``bcb``)."""
     if currency == "BRL":
-        return Decimal("1")
+        return Decimal("1"), FxSource.NONE
     if moment is None:
-        return None
-    return market_data.fx_rate_on(currency=currency, on=local_date(moment))
+        return None, ""
+    quote = market_data.fx_quote_on(currency=currency, on=local_date(moment))
+    return (quote.rate, quote.source or FxSource.LEGACY) if quote else (None, "")
 
 
 def _check_asset_dates(data: TradeInput, errors: dict, events) -> None:
@@ -212,6 +217,7 @@ def transaction_values(data: TradeInput, owner_id) -> dict:
         "withheld_tax": ledger.money(data.withheld_tax),
         "currency": data.currency,
         "fx_rate": data.fx_rate,
+        "fx_source": str(data.fx_source or ""),
         "notes": data.notes or "",
         "import_hash": data.import_hash or "",
         "source_file": data.source_file or "",
@@ -317,12 +323,19 @@ def transaction_update(*, tx: Transaction, changes: dict, actor=None, meta=NO_RE
     tx = Transaction.objects.select_for_update().select_related("portfolio", "broker", "asset").get(pk=tx.pk)
     old_asset_id, old_moment = tx.asset_id, tx.trade_date
     current = {name: getattr(tx, name) for name in INPUT_FIELDS}
+    changes = {k: v for k, v in changes.items() if k != "fx_source"}  # derived from the rate given
     merged = {**current, **changes}
     if "asset" in changes and "currency" not in changes:
         merged["currency"] = ""
     if ("currency" in changes or "asset" in changes) and "fx_rate" not in changes:
         merged["fx_rate"] = None  # the default for the new currency
-    data = TradeInput(**merged, import_hash=tx.import_hash, source_file=tx.source_file)
+    keep_source = merged["fx_rate"] is not None and "fx_rate" not in changes
+    data = TradeInput(
+        **merged,
+        import_hash=tx.import_hash,
+        source_file=tx.source_file,
+        fx_source=tx.fx_source if keep_source else "",
+    )
     if data.portfolio.owner_id != tx.owner_id:
         raise ValidationError({"portfolio": [_("A carteira deve ser do mesmo dono da operação.")]})
     _raise(check_trade(data))

@@ -3,12 +3,15 @@
 import json
 
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
-from .models import MonthlyAssessment, TaxRule
+from accounts.audit import audit_changes
+
+from .. import invalidation
+from . import selectors, services
+from .models import MonthlyAssessment, TaxOpeningBalance, TaxRule
 
 
 def _is_admin(user) -> bool:
@@ -78,6 +81,7 @@ class MonthlyAssessmentAdmin(admin.ModelAdmin):
         "filed_by",
         "paid_on",
         "differs_from_filed",
+        "explanation",
         "pretty_data",
         "pretty_filed_data",
     )
@@ -94,6 +98,11 @@ class MonthlyAssessmentAdmin(admin.ModelAdmin):
         if obj.differs_from_filed:
             return format_html('<strong style="color:#b42318">{}</strong>', _("sim — difere do atual"))
         return format_html('<span style="color:#067647">{}</span>', _("sim"))
+
+    @admin.display(description=_("explicação (como cada valor foi obtido)"))
+    def explanation(self, obj):
+        e = selectors.monthly_explanation(owner=obj.owner, month=obj.month)
+        return render_explanation(e)
 
     @admin.display(description=_("apuração"))
     def pretty_data(self, obj):
@@ -120,3 +129,129 @@ class MonthlyAssessmentAdmin(admin.ModelAdmin):
         self.message_user(
             request, ngettext("%d apuração recalculada.", "%d apurações recalculadas.", count) % count, messages.SUCCESS
         )
+
+
+SALE_HEADERS = (
+    _("data"),
+    _("ativo"),
+    _("corretora"),
+    _("quantidade"),
+    _("valor da venda"),
+    _("custos"),
+    _("preço médio usado"),
+    _("custo"),
+    _("resultado"),
+)
+
+
+def _sale_rows(sales):
+    return format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                s["date"],
+                s["ticker"],
+                s["broker"],
+                f"{s['quantity'].normalize():f}",
+                s["sale_value"],
+                s["fees"],
+                s["average_cost"],
+                s["cost"],
+                s["result"],
+            )
+            for s in sales
+        ),
+    )
+
+
+def render_explanation(e: dict):
+    """The monthly explanation as HTML tables (the same figures as ``tax/monthly/explain/``)."""
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in SALE_HEADERS))
+    parts = []
+    for name, basket in e["baskets"].items():
+        parts.append(
+            format_html(
+                "<h3>{}</h3><table><thead><tr>{}</tr></thead><tbody>{}</tbody></table><p>{}</p>",
+                name,
+                head,
+                _sale_rows(basket["sales"]),
+                basket["arithmetic"],
+            )
+        )
+        if basket["exempt_sales"]:
+            parts.append(
+                format_html(
+                    "<p>{}</p><table><tbody>{}</tbody></table>",
+                    _("Vendas isentas (até o limite do mês):"),
+                    _sale_rows(basket["exempt_sales"]),
+                )
+            )
+    parts.append(format_html("<h3>{}</h3><p>{}</p>", _("Isenção"), e["exemption"]["test"]))
+    irrf_lines = format_html_join(
+        "",
+        "<li>{} {} — {}: {} ({})</li>",
+        (
+            (line["date"], line.get("broker", ""), line["period"], line["amount"], line["source"])
+            for line in e["irrf"]["lines"]
+        ),
+    )
+    parts.append(
+        format_html(
+            "<h3>IRRF</h3><ul>{}</ul><p>{} {} · {} {} · {} {}</p>",
+            irrf_lines,
+            _("crédito anterior"),
+            e["irrf"]["credit_in"],
+            _("usado"),
+            e["irrf"]["used"],
+            _("a compensar"),
+            e["irrf"]["credit_out"],
+        )
+    )
+    parts.append(format_html("<h3>DARF 6015</h3><p>{}</p>", e["darf"]["arithmetic"]))
+    if e["not_assessed"]:
+        parts.append(
+            format_html(
+                "<h3>{}</h3><ul>{}</ul>",
+                _("Não apurado"),
+                format_html_join(
+                    "", "<li>{} {}: {}</li>", ((n["date"], n["ticker"], n["reason"]) for n in e["not_assessed"])
+                ),
+            )
+        )
+    rules = format_html_join(
+        "",
+        "<li>{} = {} ({} → {}) — {}</li>",
+        ((r["key"], r["value"], r["valid_from"], r["valid_to"] or "…", r["legal_basis"]) for r in e["rules"]),
+    )
+    parts.append(format_html("<h3>{}</h3><ul>{}</ul>", _("Regras aplicadas"), rules))
+    return format_html_join("", "{}", ((p,) for p in parts))
+
+
+@admin.register(TaxOpeningBalance)
+class TaxOpeningBalanceAdmin(admin.ModelAdmin):
+    """Losses per basket and IRRF credits of the year brought from elsewhere (enter the month's carry)."""
+
+    list_display = ("owner", "month", "common_loss", "day_trade_loss", "fii_loss", "irrf_credit")
+    search_fields = ("owner__username", "owner__email")
+    autocomplete_fields = ("owner",)
+    list_select_related = ("owner",)
+    fields = ("owner", "month", "common_loss", "day_trade_loss", "fii_loss", "irrf_credit", "notes")
+    AUDITED = ("month", "common_loss", "day_trade_loss", "fii_loss", "irrf_credit")
+
+    def save_model(self, request, obj, form, change):
+        with audit_changes(
+            obj,
+            self.AUDITED,
+            action="portfolio.tax_opening.update" if change else "portfolio.tax_opening.create",
+            actor=request.user,
+            from_database=change,
+            creating=not change,
+        ):
+            super().save_model(request, obj, form, change)
+        invalidation.owner_changed(obj.owner_id)
+
+    def delete_model(self, request, obj):
+        owner_id = obj.owner_id
+        super().delete_model(request, obj)
+        invalidation.owner_changed(owner_id)

@@ -31,13 +31,32 @@ class RuleKey(models.TextChoices):
     DIVIDEND_MONTHLY_THRESHOLD = "dividend_monthly_threshold", _("Dividendos: retenção acima de (R$/mês por empresa)")
     DIVIDEND_WITHHOLDING_RATE = "dividend_withholding_rate", _("Dividendos: alíquota retida acima do limite (%)")
     FII_INCOME_EXEMPT = "fii_income_exempt", _("Rendimentos de FII isentos (1 = sim, 0 = não)")
+    UNITS_EXEMPT = "units_exempt", _("Units entram na isenção de R$ 20.000 das ações (1 = sim, 0 = não)")
+    IRRF_CREDIT_WITHIN_YEAR = (
+        "irrf_credit_within_year",
+        _("IRRF compensável só dentro do ano-calendário (1 = sim; o saldo vai para a declaração)"),
+    )
+    IRRF_MINIMUM_MONTHLY = (
+        "irrf_minimum_monthly",
+        _("Dispensa de IRRF até o mínimo: soma do mês por corretora (1) ou por nota (0)"),
+    )
+    ETF_FIXED_INCOME_AT_SOURCE = (
+        "etf_fixed_income_at_source",
+        _("ETF de renda fixa tributado na fonte, fora da apuração mensal (1 = sim)"),
+    )
+    FRACTION_COST_ASSIGNED = (
+        "fraction_cost_assigned",
+        _("Frações de bonificação vendidas em leilão saem pelo custo atribuído (1) ou pelo preço médio (0)"),
+    )
 
 
 class Category(models.TextChoices):
     """What an asset is for the income tax (``portfolio.tax.engine.category_of``)."""
 
-    ACOES = "acoes", _("Ações e units (à vista)")
+    ACOES = "acoes", _("Ações (à vista)")
+    UNITS = "units", _("Units (certificados de depósito de ações)")
     ETF = "etf", _("ETF de renda variável")
+    ETF_RENDA_FIXA = "etf_renda_fixa", _("ETF de renda fixa (Lei 13.043/2014, tributação na fonte)")
     BDR = "bdr", _("BDR")
     FII = "fii", _("FII / Fiagro")
     CRIPTO = "cripto", _("Criptoativos")

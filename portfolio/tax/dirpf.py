@@ -30,6 +30,23 @@ CRYPTO_CODES = {
 }
 CRYPTO_DEFAULT = ("08", "02", "Outras criptomoedas (altcoins)")
 FOREIGN_TYPE_CODES = {"etf_intl": ("07", "09", "ETF no exterior"), "reit": ("07", "99", "REIT no exterior")}
+# Renda fixa by type (DIRPF 2024 layout, group 04): taxable titles vs exempt ones (LCI/LCA, CRI, CRA).
+FIXED_INCOME_CODES = {
+    "lci_lca": ("04", "02", "Títulos isentos de tributação (LCI, LCA, CRI, CRA)"),
+    "cdb": ("04", "01", "Títulos públicos e privados sujeitos à tributação (CDB, RDB, Tesouro Direto...)"),
+    "tesouro_direto": ("04", "01", "Títulos públicos e privados sujeitos à tributação (CDB, RDB, Tesouro Direto...)"),
+    "debenture": ("04", "01", "Títulos públicos e privados sujeitos à tributação (CDB, RDB, Tesouro Direto...)"),
+    "bond": ("04", "01", "Títulos públicos e privados sujeitos à tributação (CDB, RDB, Tesouro Direto...)"),
+}
+FIAGRO_CODE = ("07", "02", "Fundos de Investimento nas Cadeias Produtivas Agroindustriais (Fiagro)")
+UNITS_CODE = ("03", "01", "Ações (inclusive listadas em bolsa) — units")
+ETF_FIXED_INCOME_CODE = ("07", "09", "Fundos de Índice (ETF) de renda fixa")
+# "Localização (País)" of the DIRPF: the country of the broker holding the asset (ISO-2 → name, code).
+COUNTRIES = {"BR": ("105", "Brasil"), "US": ("249", "Estados Unidos")}
+
+
+def is_fiagro(info: engine.AssetInfo) -> bool:
+    return info.asset_type == "fii" and "FIAGRO" in f"{info.name} {info.ticker}".upper()
 
 
 def bens_code(info: engine.AssetInfo):
@@ -37,7 +54,22 @@ def bens_code(info: engine.AssetInfo):
         return CRYPTO_CODES.get(info.ticker.split("-")[0], CRYPTO_DEFAULT)
     if info.category == Category.EXTERIOR and info.asset_type in FOREIGN_TYPE_CODES:
         return FOREIGN_TYPE_CODES[info.asset_type]
+    if info.category == Category.RENDA_FIXA and info.asset_type in FIXED_INCOME_CODES:
+        return FIXED_INCOME_CODES[info.asset_type]
+    if info.category == Category.FII and is_fiagro(info):
+        return FIAGRO_CODE
+    if info.category == Category.UNITS:
+        return UNITS_CODE
+    if info.category == Category.ETF_RENDA_FIXA:
+        return ETF_FIXED_INCOME_CODE
     return BENS_CODES.get(info.category, BENS_CODES[Category.OUTRO])
+
+
+def location(info: engine.AssetInfo, broker: dict) -> dict:
+    """The DIRPF "Localização (País)": the broker's country (an asset bought abroad is located there)."""
+    country = (broker.get("country") or ("BR" if info.market == "BR" else "")).upper()
+    code, name = COUNTRIES.get(country, ("", country or info.market))
+    return {"country": country, "country_code": code, "label": f"{code} – {name}" if code else name}
 
 
 def _split_cost(holding: engine.Holding) -> dict:
@@ -74,7 +106,7 @@ def bens_e_direitos(*, assets: dict, brokers: dict, now: dict, before: dict) -> 
         info = assets[asset_id]
         broker = brokers.get(broker_id, {})
         group, code, label = bens_code(info)
-        abroad = info.category == Category.EXTERIOR
+        where = location(info, broker)
         rows.append(
             {
                 "group": group,
@@ -84,7 +116,9 @@ def bens_e_direitos(*, assets: dict, brokers: dict, now: dict, before: dict) -> 
                 "name": info.name,
                 "category": info.category,
                 "cnpj": info.cnpj,
-                "location": "Brasil" if not abroad else info.market,
+                "location": where["label"],
+                "country": where["country"],
+                "country_code": where["country_code"],
                 "broker": broker.get("name", ""),
                 "broker_cnpj": broker.get("cnpj", ""),
                 "currency": info.currency,
@@ -104,7 +138,7 @@ def _description(info, broker, qty, cost) -> str:
     return f"{qty.normalize():f} {info.ticker} {info.name} {where}, preço médio R$ {avg}".strip()
 
 
-def report(*, year, owner, assets, brokers, bens, months, domestic, foreign, sales) -> dict:
+def report(*, year, owner, assets, brokers, bens, months, domestic, foreign, sales, bonuses=()) -> dict:
     def named(mapping):
         rows = [
             {"ticker": assets[a].ticker, "name": assets[a].name, "cnpj": assets[a].cnpj, "amount": v}
@@ -153,12 +187,28 @@ def report(*, year, owner, assets, brokers, bens, months, domestic, foreign, sal
             "cripto_ate_35mil": exempt_crypto_gains,
             "total_dividendos": sum(domestic["dividends"].values(), ZERO),
             "total_fii": sum(domestic["fii_income"].values(), ZERO),
+            "bonificacoes_18": sum((b["cost_brl"] for b in bonuses), ZERO),
         },
+        "dividendos_com_retencao": [
+            {"ticker": assets[a].ticker, "name": assets[a].name, "cnpj": assets[a].cnpj, **v}
+            for a, v in sorted(domestic.get("dividends_withheld", {}).items())
+        ],
+        "proventos_sem_cambio": domestic.get("missing_fx", []),
         "tributacao_exclusiva": {
             "jcp_10": jcp,
             "total_jcp_liquido": sum((r["net"] for r in jcp), ZERO),
         },
         "outros_rendimentos": named(domestic["others"]),
+        "bonificacoes_18": [
+            {
+                "ticker": assets[b["asset_id"]].ticker,
+                "cnpj": assets[b["asset_id"]].cnpj,
+                "date": b["date"],
+                "quantity": b["quantity"],
+                "amount": b["cost_brl"],
+            }
+            for b in bonuses
+        ],
         "retencao_dividendos": domestic["dividend_withholding"],
         "renda_variavel": {
             "months": monthly,

@@ -26,7 +26,7 @@ from decimal import Decimal
 from exitus import calendars
 
 from .. import ledger
-from ..choices import CorporateEventKind
+from ..choices import PTAX_SOURCES, CorporateEventKind
 from .choices import Basket, Category, RuleKey
 from .rules import RuleBook
 
@@ -39,9 +39,26 @@ FIXED_INCOME_TYPES = {"cdb", "lci_lca", "tesouro_direto", "debenture", "bond"}
 FOREIGN_TYPES = {"stock", "reit", "bond", "etf", "etf_intl", "stock_intl", "acao", "outro", "unit"}
 ACQUISITIONS = {"compra", "subscricao"}
 # Categories whose operations go to the monthly DARF 6015, and their basket when not day trade.
-SWING_BASKET = {Category.ACOES: Basket.COMMON, Category.ETF: Basket.COMMON, Category.BDR: Basket.COMMON}
-MONTHLY_CATEGORIES = {Category.ACOES, Category.ETF, Category.BDR, Category.FII}
-DAY_TRADE_CATEGORIES = {Category.ACOES, Category.ETF, Category.BDR, Category.FII}
+SWING_BASKET = {
+    Category.ACOES: Basket.COMMON,
+    Category.UNITS: Basket.COMMON,
+    Category.ETF: Basket.COMMON,
+    Category.BDR: Basket.COMMON,
+}
+MONTHLY_CATEGORIES = {Category.ACOES, Category.UNITS, Category.ETF, Category.BDR, Category.FII}
+DAY_TRADE_CATEGORIES = {Category.ACOES, Category.UNITS, Category.ETF, Category.BDR, Category.FII}
+# Sales the monthly DARF does not assess, and why (listed in the month, never a silent zero).
+NOT_ASSESSED_REASONS = {
+    Category.RENDA_FIXA: "Renda fixa: imposto retido na fonte pelo emissor/administrador (não entra no DARF mensal).",
+    Category.ETF_RENDA_FIXA: (
+        "ETF de renda fixa: tributado na fonte pelo administrador (Lei 13.043/2014, art. 2º); não entra no DARF mensal."
+    ),
+    Category.EXTERIOR: "Aplicação no exterior: apuração anual na declaração (Lei 14.754/2023), no informe anual.",
+    Category.OUTRO: (
+        "Tipo de ativo sem categoria fiscal (direito de subscrição, recibo, tipo novo...): não apurado. "
+        "Revise o cadastro do ativo para que a venda seja apurada."
+    ),
+}
 BASKET_RATE = {
     Basket.COMMON: RuleKey.COMMON_RATE,
     Basket.DAY_TRADE: RuleKey.DAY_TRADE_RATE,
@@ -49,8 +66,8 @@ BASKET_RATE = {
 }
 
 
-def category_of(*, asset_type: str, market: str, ticker: str) -> str:
-    """The tax category of an asset from its type, market and ticker."""
+def category_of(*, asset_type: str, market: str, ticker: str, asset_class: str = "") -> str:
+    """The tax category of an asset from its type, class, market and ticker."""
     if asset_type == "cripto":
         return Category.CRIPTO
     if market != "BR":
@@ -59,12 +76,15 @@ def category_of(*, asset_type: str, market: str, ticker: str) -> str:
         return Category.RENDA_FIXA
     if BDR_TICKER.match(ticker or ""):
         return Category.BDR
-    if asset_type in ("acao", "unit"):
+    if asset_type == "acao":
         return Category.ACOES
+    if asset_type == "unit":
+        return Category.UNITS
     if asset_type == "fii":
         return Category.FII
     if asset_type == "etf":
-        return Category.ETF
+        # A fixed-income ETF (Lei 13.043/2014, art. 2º) is taxed at source, not in the monthly DARF.
+        return Category.ETF_RENDA_FIXA if asset_class == "renda_fixa" else Category.ETF
     if asset_type in ("stock", "stock_intl", "etf_intl", "reit"):
         return Category.BDR  # foreign exposure bought on B3 is a BDR
     return Category.OUTRO
@@ -87,6 +107,14 @@ def darf_due_date(month: date) -> date:
 # --- inputs -----------------------------------------------------------------------------------
 
 
+class MissingFx(LookupError):
+    """A figure in a foreign currency has no FX rate for its date (never converted at 1.0)."""
+
+    def __init__(self, *, currency, on, what=""):
+        super().__init__(f"Sem câmbio {currency} em {on:%d/%m/%Y} ({what}).")
+        self.currency, self.on, self.what = currency, on, what
+
+
 @dataclass(frozen=True)
 class AssetInfo:
     id: int
@@ -96,9 +124,12 @@ class AssetInfo:
     currency: str = "BRL"
     name: str = ""
     cnpj: str = ""
+    asset_class: str = ""
 
     def __post_init__(self):
-        category = category_of(asset_type=self.asset_type, market=self.market, ticker=self.ticker)
+        category = category_of(
+            asset_type=self.asset_type, market=self.market, ticker=self.ticker, asset_class=self.asset_class
+        )
         object.__setattr__(self, "category", category)
 
 
@@ -115,6 +146,7 @@ class Trade:
     net: Decimal
     withheld_tax: Decimal = ZERO
     fx_rate: Decimal = Decimal("1")
+    fx_source: str = ""
 
     @property
     def net_brl(self) -> Decimal:
@@ -148,11 +180,59 @@ class Income:
     gross: Decimal
     tax: Decimal
     net: Decimal
-    fx_rate: Decimal = Decimal("1")
+    fx_rate: Decimal | None = Decimal("1")  # None: no rate known for the payment date
     broker_id: int | None = None
 
 
 # --- step 1: the consolidated replay -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Opening:
+    """An opening balance (history kept elsewhere) of one broker position: enters at 00:00 of ``day``."""
+
+    id: int
+    asset_id: int
+    broker_id: int
+    day: date
+    at: datetime
+    quantity: Decimal
+    cost: Decimal  # in the asset's currency
+    cost_brl: Decimal
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A custody transfer between brokers: neither a sale nor a purchase (the average is kept)."""
+
+    id: int
+    asset_id: int
+    from_broker_id: int
+    to_broker_id: int
+    day: date
+    at: datetime
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class FractionSale:
+    """The leilão de frações: the fraction a grupamento/bonificação left leaves for cash, like a sale.
+
+    ``assigned_cost`` (per share, asset currency) is set when the fraction came from a bonificação and
+    the rule table says its cost is the custo atribuído; otherwise it leaves at the average cost.
+    """
+
+    id: int
+    asset_id: int
+    broker_id: int
+    day: date
+    at: datetime
+    quantity: Decimal
+    amount: Decimal  # cash received, asset currency
+    fx_rate: Decimal = Decimal("1")
+    assigned_cost: Decimal | None = None
+    event_fx_rate: Decimal = Decimal("1")
+    event_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,10 +251,21 @@ class Sale:
     result: Decimal
     withheld: Decimal = ZERO
     trade_ids: tuple = ()
+    kind: str = "venda"  # venda | amortizacao | fracao
+    fx_source: str = ""
 
     @property
     def month(self) -> date:
         return first_of_month(self.day)
+
+    @property
+    def fees(self) -> Decimal:
+        return self.gross - self.net if self.kind == "venda" else ZERO
+
+    @property
+    def average_cost(self) -> Decimal:
+        """The average cost (BRL) that left with this sale."""
+        return ledger.price(self.cost / self.quantity) if self.quantity else ZERO
 
 
 @dataclass
@@ -187,6 +278,9 @@ class Holding:
 class ReplayResult:
     sales: list
     checkpoints: dict  # date -> {asset_id: Holding (copied)}
+    holdings: dict = field(default_factory=dict)  # asset_id -> Holding at the end
+    steps: list = field(default_factory=list)  # traced assets: every step with the state after it
+    bonuses: list = field(default_factory=list)  # bonificações received: DIRPF line 18
 
 
 @dataclass(frozen=True)
@@ -202,46 +296,192 @@ class _Op:
     net_brl: Decimal
     withheld: Decimal
     trade_ids: tuple
+    fx_source: str = ""
 
 
 def _copy(holding: Holding) -> Holding:
     return Holding(state=holding.state, by_broker=dict(holding.by_broker))
 
 
-def replay(*, assets: dict, trades, events, checkpoints=()) -> ReplayResult:
-    """Replay a user's history; ``checkpoints`` are dates whose end-of-day holdings are kept."""
+class _Tracer:
+    """Records every step of the traced assets (the consolidated ledger's explanation)."""
+
+    def __init__(self, assets):
+        self.assets = set(assets or ())
+        self.steps: list = []
+
+    def __call__(self, asset_id, holding: Holding, *, kind, at, day, refs, broker_id=None, change=None, sale=None):
+        if not self.assets or asset_id not in self.assets:
+            return
+        change = change or ledger.Change()
+        state = holding.state
+        self.steps.append(
+            {
+                "asset_id": asset_id,
+                "kind": kind,
+                "at": at,
+                "date": day,
+                "refs": refs,
+                "broker_id": broker_id,
+                "quantity_delta": change.quantity_delta,
+                "cost_basis_delta": change.cost_basis_delta,
+                "cost_basis_brl_delta": change.cost_basis_brl_delta,
+                "realized_pnl_brl_delta": change.realized_pnl_brl_delta,
+                "quantity": state.quantity,
+                "average_cost": state.average_cost,
+                "cost_basis": state.cost_basis,
+                "cost_basis_brl": state.cost_basis_brl,
+                "realized_pnl": state.realized_pnl,
+                "realized_pnl_brl": state.realized_pnl_brl,
+                "sale": sale,
+            }
+        )
+
+
+def replay(
+    *,
+    assets: dict,
+    trades,
+    events,
+    checkpoints=(),
+    openings=(),
+    transfers=(),
+    fraction_sales=(),
+    rules: RuleBook | None = None,
+    trace=(),
+) -> ReplayResult:
+    """Replay a user's history; ``checkpoints`` are dates whose end-of-day holdings are kept.
+
+    Per day: opening balances (00:00), then corporate events (00:00), then each asset's trades
+    (split into day trade and common operations per broker), custody transfers and leilões de
+    frações. ``trace``: asset ids whose every step is recorded in ``steps`` (the ledger explanation).
+    """
     by_day = defaultdict(lambda: defaultdict(list))  # day -> asset -> [Trade]
     for tx in trades:
         by_day[tx.day][tx.asset_id].append(tx)
+    others = defaultdict(lambda: defaultdict(list))  # day -> asset -> [Transfer | FractionSale]
+    for item in (*transfers, *fraction_sales):
+        others[item.day][item.asset_id].append(item)
     events_by_day = defaultdict(list)
     for ev in events:
         events_by_day[ev.day].append(ev)
+    openings_by_day = defaultdict(list)
+    for op in openings:
+        openings_by_day[op.day].append(op)
     holdings: dict[int, Holding] = defaultdict(Holding)
     sales: list[Sale] = []
+    bonuses: list = []
     kept: dict = {}
+    tracer = _Tracer(trace)
     pending = sorted(set(checkpoints))
-    for day in sorted(set(by_day) | set(events_by_day)):
+    for day in sorted(set(by_day) | set(events_by_day) | set(others) | set(openings_by_day)):
         while pending and pending[0] < day:
             kept[pending.pop(0)] = {a: _copy(h) for a, h in holdings.items() if h.state.quantity > 0}
+        for op in sorted(openings_by_day.get(day, ()), key=lambda o: o.id):
+            _apply_opening(holdings[op.asset_id], op, tracer)
         for ev in sorted(events_by_day.get(day, ()), key=lambda e: e.id):
-            _apply_event(holdings, ev)
-        for asset_id in sorted(by_day.get(day, {})):
+            _apply_event(holdings, ev, tracer, bonuses)
+        for asset_id in sorted(set(by_day.get(day, {})) | set(others.get(day, {}))):
             info = assets[asset_id]
-            _apply_day(holdings[asset_id], info, day, by_day[day][asset_id], sales)
+            holding = holdings[asset_id]
+            if asset_id in by_day.get(day, {}):
+                _apply_day(holding, info, day, by_day[day][asset_id], sales, rules, tracer)
+            for item in sorted(others.get(day, {}).get(asset_id, ()), key=lambda i: (i.at, i.id)):
+                if isinstance(item, Transfer):
+                    _apply_transfer(holding, item, tracer)
+                else:
+                    _apply_fraction_sale(holding, info, item, sales, tracer)
     for day in pending:
         kept[day] = {a: _copy(h) for a, h in holdings.items() if h.state.quantity > 0}
-    return ReplayResult(sales=sales, checkpoints=kept)
+    return ReplayResult(sales=sales, checkpoints=kept, holdings=dict(holdings), steps=tracer.steps, bonuses=bonuses)
 
 
-def _apply_event(holdings, ev: Event) -> None:
+def _take(brokers: dict, broker_id, qty) -> None:
+    """Custody leaves ``broker_id`` (an emptied broker is dropped)."""
+    brokers[broker_id] = brokers.get(broker_id, ZERO) - qty
+    if brokers[broker_id] <= 0:
+        brokers.pop(broker_id)
+
+
+def _apply_opening(holding: Holding, op: Opening, tracer) -> None:
+    holding.state, change = ledger.acquire(holding.state, qty=op.quantity, cost=op.cost, cost_brl=op.cost_brl, at=op.at)
+    holding.by_broker[op.broker_id] = holding.by_broker.get(op.broker_id, ZERO) + op.quantity
+    tracer(
+        op.asset_id,
+        holding,
+        kind="saldo_inicial",
+        at=op.at,
+        day=op.day,
+        refs=(op.id,),
+        broker_id=op.broker_id,
+        change=change,
+    )
+
+
+def _apply_transfer(holding: Holding, item: Transfer, tracer) -> None:
+    """Custody moves between brokers; the taxpayer's quantity, cost and average do not change."""
+    brokers = holding.by_broker
+    _take(brokers, item.from_broker_id, item.quantity)
+    brokers[item.to_broker_id] = brokers.get(item.to_broker_id, ZERO) + item.quantity
+    tracer(
+        item.asset_id,
+        holding,
+        kind="transferencia",
+        at=item.at,
+        day=item.day,
+        refs=(item.id,),
+        broker_id=item.from_broker_id,
+    )
+
+
+def _apply_fraction_sale(holding: Holding, info, item: FractionSale, sales: list, tracer) -> None:
+    net_brl = money(item.amount * item.fx_rate)
+    cost = cost_brl = None
+    if item.assigned_cost is not None:
+        cost = money(item.quantity * item.assigned_cost)
+        cost_brl = money(item.quantity * item.assigned_cost * item.event_fx_rate)
+    holding.state, change = ledger.dispose(
+        holding.state, qty=item.quantity, net=item.amount, net_brl=net_brl, at=item.at, cost=cost, cost_brl=cost_brl
+    )
+    _take(holding.by_broker, item.broker_id, item.quantity)
+    sale = Sale(
+        asset_id=info.id,
+        broker_id=item.broker_id,
+        day=item.day,
+        category=info.category,
+        day_trade=False,
+        quantity=item.quantity,
+        gross=net_brl,
+        net=net_brl,
+        cost=-change.cost_basis_brl_delta,
+        result=change.realized_pnl_brl_delta,
+        trade_ids=(item.id,),
+        kind="fracao",
+    )
+    sales.append(sale)
+    tracer(
+        info.id,
+        holding,
+        kind="leilao_fracoes",
+        at=item.at,
+        day=item.day,
+        refs=(item.id,),
+        broker_id=item.broker_id,
+        change=change,
+        sale=sale,
+    )
+
+
+def _apply_event(holdings, ev: Event, tracer, bonuses=None) -> None:
     holding = holdings.get(ev.asset_id)
     if holding is None or holding.state.quantity <= 0:
         return
+    change = None
     if ev.kind in (CorporateEventKind.SPLIT, CorporateEventKind.GRUPAMENTO):
-        holding.state, _change = ledger.rescale(holding.state, ratio_from=ev.ratio_from, ratio_to=ev.ratio_to)
+        holding.state, change = ledger.rescale(holding.state, ratio_from=ev.ratio_from, ratio_to=ev.ratio_to)
         holding.by_broker = {b: ledger.quantity(q * ev.ratio_to / ev.ratio_from) for b, q in holding.by_broker.items()}
     elif ev.kind == CorporateEventKind.BONIFICACAO:
-        holding.state, _change = ledger.bonus(
+        holding.state, change = ledger.bonus(
             holding.state,
             ratio_from=ev.ratio_from,
             ratio_to=ev.ratio_to,
@@ -251,10 +491,19 @@ def _apply_event(holdings, ev: Event) -> None:
         holding.by_broker = {
             b: q + ledger.quantity(q * ev.ratio_to / ev.ratio_from) for b, q in holding.by_broker.items()
         }
+        if bonuses is not None:
+            bonuses.append(
+                {
+                    "asset_id": ev.asset_id,
+                    "date": ev.day,
+                    "quantity": change.quantity_delta,
+                    "cost_brl": change.cost_basis_brl_delta,
+                }
+            )
     elif ev.kind == CorporateEventKind.MUDANCA_TICKER and ev.new_asset_id:
         target = holdings[ev.new_asset_id]
         old = holding.state
-        target.state, _change = ledger.move_in(
+        target.state, change_in = ledger.move_in(
             target.state,
             qty=old.quantity,
             cost=old.cost_basis,
@@ -263,14 +512,18 @@ def _apply_event(holdings, ev: Event) -> None:
         )
         for broker_id, qty in holding.by_broker.items():
             target.by_broker[broker_id] = target.by_broker.get(broker_id, ZERO) + qty
-        holding.state, _change = ledger.move_out(old)
+        holding.state, change = ledger.move_out(old)
         holding.by_broker = {}
+        tracer(
+            ev.new_asset_id, target, kind="mudanca_ticker_entrada", at=None, day=ev.day, refs=(ev.id,), change=change_in
+        )
+    tracer(ev.asset_id, holding, kind=str(ev.kind), at=None, day=ev.day, refs=(ev.id,), change=change)
 
 
-def _apply_day(holding: Holding, info: AssetInfo, day: date, txs, sales: list) -> None:
+def _apply_day(holding: Holding, info: AssetInfo, day: date, txs, sales: list, rules=None, tracer=None) -> None:
     category = info.category
     if len(txs) == 1:  # the common case: one trade of the asset that day
-        _apply_op(holding, info, category, day, _single(txs[0]), sales)
+        _apply_op(holding, info, category, day, _single(txs[0]), sales, tracer)
         return
     ops: list[_Op] = []
     by_broker = defaultdict(list)
@@ -282,11 +535,15 @@ def _apply_day(holding: Holding, info: AssetInfo, day: date, txs, sales: list) -
         bought = sum((t.quantity for t in buys), ZERO)
         sold = sum((t.quantity for t in sells), ZERO)
         if category in DAY_TRADE_CATEGORIES and bought > 0 and sold > 0:
-            ops.extend(_day_trade(category, info, day, broker_id, group, buys, sells, bought, sold, sales))
+            ops.extend(
+                _day_trade(
+                    category, info, day, broker_id, group, buys, sells, bought, sold, sales, rules, tracer, holding
+                )
+            )
         else:
             ops.extend(_single(t) for t in group)
     for op in sorted(ops, key=lambda o: (o.at, o.kind != "compra")):
-        _apply_op(holding, info, category, day, op, sales)
+        _apply_op(holding, info, category, day, op, sales, tracer)
 
 
 def _single(tx: Trade) -> _Op:
@@ -300,15 +557,40 @@ def _single(tx: Trade) -> _Op:
         net_brl=tx.net_brl,
         withheld=tx.withheld_tax,
         trade_ids=(tx.id,),
+        fx_source=tx.fx_source,
     )
 
 
-def _day_trade(category, info, day, broker_id, group, buys, sells, bought, sold, sales) -> list[_Op]:
+def split_withheld(recorded: Decimal, *, dt_result: Decimal, dt_value: Decimal, swing_value: Decimal, on: date, rules):
+    """The IRRF recorded on a note's sales split between its day-trade and common parts.
+
+    In proportion to what the law has each part withhold (1 % of the day-trade gain, 0,005 % of the
+    common sales value); by sale value when neither is due or no table is given. Never counted twice:
+    the two parts add up to ``recorded`` exactly.
+    """
+    if recorded <= 0:
+        return ZERO, ZERO
+    dt_weight = swing_weight = ZERO
+    if rules is not None and rules.has(RuleKey.IRRF_DAY_TRADE_RATE, on) and rules.has(RuleKey.IRRF_COMMON_RATE, on):
+        dt_weight = max(ZERO, dt_result) * rules.rate(RuleKey.IRRF_DAY_TRADE_RATE, on)
+        swing_weight = swing_value * rules.rate(RuleKey.IRRF_COMMON_RATE, on)
+    if dt_weight + swing_weight <= 0:
+        dt_weight, swing_weight = dt_value, swing_value
+    if dt_weight + swing_weight <= 0:
+        return recorded, ZERO
+    dt_part = money(recorded * dt_weight / (dt_weight + swing_weight))
+    return dt_part, recorded - dt_part
+
+
+def _day_trade(
+    category, info, day, broker_id, group, buys, sells, bought, sold, sales, rules, tracer, holding
+) -> list[_Op]:
     """Split a broker-day into its day-trade part (a Sale) and the residual that moves the position.
 
     Day trade quantity = min(bought, sold). Its cost is the day's average purchase (fees included)
     and its sale value the day's average sale (fees deducted), both pro rata; it never enters the
     position (IN RFB 1.585/2015, art. 65). What remains is one purchase or one sale at those averages.
+    The IRRF recorded on the sales is split between the two parts (:func:`split_withheld`).
     """
     traded = min(bought, sold)
     buy_net, buy_net_brl = sum((t.net for t in buys), ZERO), sum((t.net_brl for t in buys), ZERO)
@@ -317,23 +599,41 @@ def _day_trade(category, info, day, broker_id, group, buys, sells, bought, sold,
     dt_cost = money(buy_net_brl * traded / bought)
     dt_net = money(sell_net_brl * traded / sold)
     dt_gross = money(sell_gross_brl * traded / sold)
-    withheld = sum((t.withheld_tax for t in sells), ZERO)
-    sales.append(
-        Sale(
-            asset_id=info.id,
-            broker_id=broker_id,
-            day=day,
-            category=category,
-            day_trade=True,
-            quantity=traded,
-            gross=dt_gross,
-            net=dt_net,
-            cost=dt_cost,
-            result=dt_net - dt_cost,
-            withheld=withheld,
-            trade_ids=tuple(t.id for t in group),
-        )
+    recorded = sum((t.withheld_tax for t in sells), ZERO)
+    dt_withheld, swing_withheld = split_withheld(
+        recorded,
+        dt_result=dt_net - dt_cost,
+        dt_value=dt_gross,
+        swing_value=sell_gross_brl - dt_gross,
+        on=day,
+        rules=rules,
     )
+    sale = Sale(
+        asset_id=info.id,
+        broker_id=broker_id,
+        day=day,
+        category=category,
+        day_trade=True,
+        quantity=traded,
+        gross=dt_gross,
+        net=dt_net,
+        cost=dt_cost,
+        result=dt_net - dt_cost,
+        withheld=dt_withheld,
+        trade_ids=tuple(t.id for t in group),
+    )
+    sales.append(sale)
+    if tracer is not None:
+        tracer(
+            info.id,
+            holding,
+            kind="day_trade",
+            at=group[0].at,
+            day=day,
+            refs=sale.trade_ids,
+            broker_id=broker_id,
+            sale=sale,
+        )
     others = [t for t in group if t.kind not in ACQUISITIONS and t.kind != "venda"]
     ops = [_single(t) for t in others]
     first_at = group[0].at
@@ -361,19 +661,30 @@ def _day_trade(category, info, day, broker_id, group, buys, sells, bought, sold,
                 gross_brl=sell_gross_brl - dt_gross,
                 net=sell_net - money(sell_net * traded / sold),
                 net_brl=sell_net_brl - dt_net,
-                withheld=ZERO,
+                withheld=swing_withheld,
                 trade_ids=tuple(t.id for t in sells),
             )
         )
     return ops
 
 
-def _apply_op(holding: Holding, info: AssetInfo, category, day, op: _Op, sales: list) -> None:
+def _apply_op(holding: Holding, info: AssetInfo, category, day, op: _Op, sales: list, tracer=None) -> None:
     before = holding.state
     brokers = holding.by_broker
     if op.kind == "compra":
-        holding.state, _change = ledger.acquire(before, qty=op.quantity, cost=op.net, cost_brl=op.net_brl, at=op.at)
+        holding.state, change = ledger.acquire(before, qty=op.quantity, cost=op.net, cost_brl=op.net_brl, at=op.at)
         brokers[op.broker_id] = brokers.get(op.broker_id, ZERO) + op.quantity
+        if tracer is not None:
+            tracer(
+                info.id,
+                holding,
+                kind="compra",
+                at=op.at,
+                day=day,
+                refs=op.trade_ids,
+                broker_id=op.broker_id,
+                change=change,
+            )
         return
     if op.kind == "venda":
         holding.state, change = ledger.dispose(before, qty=op.quantity, net=op.net, net_brl=op.net_brl, at=op.at)
@@ -384,22 +695,35 @@ def _apply_op(holding: Holding, info: AssetInfo, category, day, op: _Op, sales: 
         gross = ZERO
     if not brokers.get(op.broker_id):
         brokers.pop(op.broker_id, None)
-    sales.append(
-        Sale(
-            asset_id=info.id,
-            broker_id=op.broker_id,
-            day=day,
-            category=category,
-            day_trade=False,
-            quantity=op.quantity if op.kind == "venda" else ZERO,
-            gross=gross,
-            net=op.net_brl,
-            cost=-change.cost_basis_brl_delta,
-            result=change.realized_pnl_brl_delta,
-            withheld=op.withheld,
-            trade_ids=op.trade_ids,
-        )
+    sale = Sale(
+        asset_id=info.id,
+        broker_id=op.broker_id,
+        day=day,
+        category=category,
+        day_trade=False,
+        quantity=op.quantity if op.kind == "venda" else ZERO,
+        gross=gross,
+        net=op.net_brl,
+        cost=-change.cost_basis_brl_delta,
+        result=change.realized_pnl_brl_delta,
+        withheld=op.withheld,
+        trade_ids=op.trade_ids,
+        kind=op.kind,
+        fx_source=op.fx_source,
     )
+    sales.append(sale)
+    if tracer is not None:
+        tracer(
+            info.id,
+            holding,
+            kind=op.kind,
+            at=op.at,
+            day=day,
+            refs=op.trade_ids,
+            broker_id=op.broker_id,
+            change=change,
+            sale=sale,
+        )
 
 
 # --- step 2: the monthly assessment ------------------------------------------------------------
@@ -413,6 +737,7 @@ class Carry:
     irrf: Decimal = ZERO
     darf_residual: Decimal = ZERO
     crypto_residual: Decimal = ZERO
+    irrf_year: int | None = None  # the calendar year the IRRF credit belongs to
 
 
 def _sum(values) -> Decimal:
@@ -432,36 +757,54 @@ def _category_figures(sales) -> dict:
 
 
 def _irrf(sales, rules: RuleBook, month: date) -> tuple[dict, list]:
-    """IRRF per note (broker × day): the recorded value when the note has one, else the legal estimate."""
-    notes = defaultdict(list)
+    """IRRF of the month: the value recorded on the notes when there is one, else the legal estimate.
+
+    Day trade: per note (broker × day), 1 % of the day's positive result. Common operations: 0,005 %
+    of the sales value, per broker and month; when ``irrf_minimum_monthly`` is 1 the R$ 1,00 waiver is
+    tested on the month's sum of each broker's operations (Lei 11.033/2004, art. 2º: operations of the
+    same person in the month are added up for that limit), otherwise per note.
+    """
+    monthly_minimum = rules.get(RuleKey.IRRF_MINIMUM_MONTHLY, month, default=ZERO) == 1
+    groups = defaultdict(list)
     for s in sales:
         if s.category in MONTHLY_CATEGORIES:
-            notes[(s.broker_id, s.day, s.day_trade)].append(s)
+            if s.day_trade:
+                groups[(s.broker_id, s.day, True)].append(s)
+            else:
+                groups[(s.broker_id, month if monthly_minimum else s.day, False)].append(s)
     common_rate = rules.rate(RuleKey.IRRF_COMMON_RATE, month)
     minimum = rules.get(RuleKey.IRRF_COMMON_MINIMUM, month)
     dt_rate = rules.rate(RuleKey.IRRF_DAY_TRADE_RATE, month)
     totals = {"common": ZERO, "day_trade": ZERO}
     detail = []
-    for (broker_id, day, day_trade), group in sorted(notes.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])):
+    for (broker_id, day, day_trade), group in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])):
         recorded = _sum(s.withheld for s in group)
+        base = _sum(s.result for s in group) if day_trade else _sum(s.gross for s in group)
         if day_trade:
-            estimate = money(max(ZERO, _sum(s.result for s in group)) * dt_rate)
+            estimate = money(max(ZERO, base) * dt_rate)
+            waived = False
         else:
-            estimate = money(_sum(s.gross for s in group) * common_rate)
-            estimate = estimate if estimate > minimum else ZERO
+            estimate = money(base * common_rate)
+            waived = estimate <= minimum
+            estimate = ZERO if waived else estimate
         value = recorded if recorded > 0 else estimate
         totals["day_trade" if day_trade else "common"] += value
-        if value:
-            detail.append(
-                {
-                    "broker_id": broker_id,
-                    "date": day,
-                    "day_trade": day_trade,
-                    "amount": value,
-                    "source": "informado" if recorded > 0 else "estimado",
-                }
-            )
-    return totals, detail
+        detail.append(
+            {
+                "broker_id": broker_id,
+                "date": day,
+                "period": "dia" if day_trade or not monthly_minimum else "mês",
+                "day_trade": day_trade,
+                "base": base,
+                "rate": (dt_rate if day_trade else common_rate) * 100,
+                "estimate": estimate,
+                "waived": waived and recorded <= 0,
+                "recorded": recorded,
+                "amount": value,
+                "source": "informado" if recorded > 0 else "estimado",
+            }
+        )
+    return totals, [d for d in detail if d["amount"] or d["waived"]]
 
 
 def progressive_tax(gain: Decimal, brackets) -> Decimal:
@@ -496,28 +839,55 @@ def _basket(result: Decimal, loss_in: Decimal, rate: Decimal) -> dict:
     }
 
 
+def _rule_row(rules: RuleBook, key, on: date) -> dict | None:
+    row = rules.find(str(key), on)
+    if row is None:
+        return None
+    return {
+        "key": str(key),
+        "value": row.value,
+        "valid_from": row.valid_from,
+        "valid_to": row.valid_to,
+        "legal_basis": row.legal_basis,
+    }
+
+
 def assess_month(month: date, sales, rules: RuleBook, carry: Carry) -> tuple[dict, Carry]:
-    """One month. ``sales`` are that month's; ``carry`` what the previous month left."""
+    """One month. ``sales`` are that month's (any category); ``carry`` what the previous month left."""
     by = defaultdict(list)
+    not_assessed = []
     for s in sales:
-        by[(s.category, s.day_trade)].append(s)
+        if s.category in MONTHLY_CATEGORIES or s.category == Category.CRIPTO:
+            by[(s.category, s.day_trade)].append(s)
+        else:
+            not_assessed.append(s)
     figures = {
         "acoes": _category_figures(by[(Category.ACOES, False)]),
+        "units": _category_figures(by[(Category.UNITS, False)]),
         "etf": _category_figures(by[(Category.ETF, False)]),
         "bdr": _category_figures(by[(Category.BDR, False)]),
         "fii": _category_figures(by[(Category.FII, False)] + by[(Category.FII, True)]),
         "day_trade": _category_figures(
-            by[(Category.ACOES, True)] + by[(Category.ETF, True)] + by[(Category.BDR, True)]
+            by[(Category.ACOES, True)]
+            + by[(Category.UNITS, True)]
+            + by[(Category.ETF, True)]
+            + by[(Category.BDR, True)]
         ),
         "cripto": _category_figures(by[(Category.CRIPTO, False)] + by[(Category.CRIPTO, True)]),
     }
     threshold = rules.get(RuleKey.COMMON_EXEMPTION_SALES, month)
-    acoes = figures["acoes"]
-    exempt = acoes["sales"] <= threshold
-    exempt_gain = acoes["result"] if exempt and acoes["result"] > 0 else ZERO
-    acoes_taxable = ZERO if exempt_gain else acoes["result"]
+    units_exempt = rules.get(RuleKey.UNITS_EXEMPT, month, default=ZERO) == 1
+    acoes, units = figures["acoes"], figures["units"]
+    exempt_sales = acoes["sales"] + (units["sales"] if units_exempt else ZERO)
+    exempt_result = acoes["result"] + (units["result"] if units_exempt else ZERO)
+    exempt = exempt_sales <= threshold
+    exempt_gain = exempt_result if exempt and exempt_result > 0 else ZERO
+    exempt_taxable = ZERO if exempt_gain else exempt_result
     results = {
-        Basket.COMMON: acoes_taxable + figures["etf"]["result"] + figures["bdr"]["result"],
+        Basket.COMMON: exempt_taxable
+        + (ZERO if units_exempt else units["result"])
+        + figures["etf"]["result"]
+        + figures["bdr"]["result"],
         Basket.DAY_TRADE: figures["day_trade"]["result"],
         Basket.FII: figures["fii"]["result"],
     }
@@ -530,9 +900,16 @@ def assess_month(month: date, sales, rules: RuleBook, carry: Carry) -> tuple[dic
     tax_due = _sum(b["tax"] for b in baskets.values())
 
     irrf_month, irrf_detail = _irrf(sales, rules, month)
-    available = irrf_month["common"] + irrf_month["day_trade"] + carry.irrf
+    # IRRF credits offset the tax of the same calendar year only: what was left on 31/12 goes to the
+    # annual declaration (reported there), never to January's DARF.
+    within_year = rules.get(RuleKey.IRRF_CREDIT_WITHIN_YEAR, month, default=ZERO) == 1
+    credit_year = carry.irrf_year if carry.irrf_year is not None else month.year - (month.month == 1)
+    previous_year = carry.irrf if within_year and credit_year < month.year else ZERO
+    credit_in = carry.irrf - previous_year
+    available = irrf_month["common"] + irrf_month["day_trade"] + credit_in
     used = min(available, tax_due)
     new.irrf = available - used
+    new.irrf_year = month.year
     after_irrf = tax_due - used
     minimum = rules.get(RuleKey.DARF_MINIMUM, month)
     payable = after_irrf + carry.darf_residual
@@ -548,12 +925,32 @@ def assess_month(month: date, sales, rules: RuleBook, carry: Carry) -> tuple[dic
     new.crypto_residual = ZERO if crypto_darf else crypto_payable
 
     due = darf_due_date(month)
+    applied = [
+        _rule_row(rules, key, month)
+        for key in (
+            RuleKey.COMMON_RATE,
+            RuleKey.COMMON_EXEMPTION_SALES,
+            RuleKey.UNITS_EXEMPT,
+            RuleKey.DAY_TRADE_RATE,
+            RuleKey.FII_RATE,
+            RuleKey.IRRF_COMMON_RATE,
+            RuleKey.IRRF_COMMON_MINIMUM,
+            RuleKey.IRRF_MINIMUM_MONTHLY,
+            RuleKey.IRRF_DAY_TRADE_RATE,
+            RuleKey.IRRF_CREDIT_WITHIN_YEAR,
+            RuleKey.DARF_MINIMUM,
+            RuleKey.CRYPTO_EXEMPTION_SALES,
+        )
+    ]
     result = {
         "month": month,
         "categories": figures,
         "exemption": {
             "limit": threshold,
             "acoes_sales": acoes["sales"],
+            "units_included": units_exempt,
+            "units_sales": units["sales"],
+            "sales_tested": exempt_sales,
             "exempt": exempt,
             "exempt_gain": exempt_gain,
         },
@@ -562,7 +959,8 @@ def assess_month(month: date, sales, rules: RuleBook, carry: Carry) -> tuple[dic
         "irrf": {
             "common": irrf_month["common"],
             "day_trade": irrf_month["day_trade"],
-            "credit_in": carry.irrf,
+            "credit_in": credit_in,
+            "credit_previous_year": previous_year,
             "used": used,
             "credit_out": new.irrf,
             "notes": irrf_detail,
@@ -592,19 +990,48 @@ def assess_month(month: date, sales, rules: RuleBook, carry: Carry) -> tuple[dic
                 "due_date": due,
             },
         },
+        "not_assessed": [
+            {
+                "date": s.day,
+                "asset_id": s.asset_id,
+                "broker_id": s.broker_id,
+                "category": s.category,
+                "quantity": s.quantity,
+                "sale_value": s.gross,
+                "result": s.result,
+                "reason": NOT_ASSESSED_REASONS.get(s.category, NOT_ASSESSED_REASONS[Category.OUTRO]),
+            }
+            for s in not_assessed
+        ],
+        "rules": [r for r in applied if r is not None],
     }
     return result, new
 
 
-def assess_months(sales, rules: RuleBook, *, until: date, since: date | None = None) -> list[dict]:
-    """Every month from the first sale (or ``since``) to ``until`` (a month), with the carries chained."""
+def assess_months(sales, rules: RuleBook, *, until: date, since: date | None = None, opening=None) -> list[dict]:
+    """Every month from the first sale (or ``since``) to ``until`` (a month), with the carries chained.
+
+    ``opening``: ``(month, Carry)`` — balances brought from elsewhere (losses per basket, unused IRRF of
+    that year), entering that month as its carry.
+    """
     monthly = defaultdict(list)
     for s in sales:
-        if s.category in MONTHLY_CATEGORIES or s.category == Category.CRIPTO:
-            monthly[s.month].append(s)
-    start = min([*monthly, until]) if since is None else min([*monthly, since])
+        monthly[s.month].append(s)
+    starts = [*monthly, until] if since is None else [*monthly, since]
+    if opening is not None:
+        starts.append(opening[0])
+    start = min(starts)
     month, carry, rows = first_of_month(start), Carry(), []
     while month <= until:
+        if opening is not None and month == opening[0]:
+            extra = opening[1]
+            carry = Carry(
+                losses={k: v + extra.losses.get(k, ZERO) for k, v in carry.losses.items()},
+                irrf=(carry.irrf if carry.irrf_year == month.year else ZERO) + extra.irrf,
+                irrf_year=month.year,
+                darf_residual=carry.darf_residual + extra.darf_residual,
+                crypto_residual=carry.crypto_residual + extra.crypto_residual,
+            )
         row, carry = assess_month(month, monthly.get(month, []), rules, carry)
         rows.append(row)
         month = next_month(month)
@@ -670,9 +1097,21 @@ def assess_foreign_year(*, year: int, sales, incomes, rules: RuleBook, loss_in: 
     year_sales = [s for s in sales if s.category == Category.EXTERIOR and s.day.year == year]
     gains = _sum(s.result for s in year_sales if s.result > 0)
     losses = _sum(-s.result for s in year_sales if s.result < 0)
-    income_rows = [i for i in incomes if i.day.year == year]
+    year_incomes = [i for i in incomes if i.day.year == year]
+    income_rows = [i for i in year_incomes if i.fx_rate is not None]
+    missing_fx = [
+        {"date": i.day, "asset_id": i.asset_id, "what": i.kind, "amount": i.gross}
+        for i in year_incomes
+        if i.fx_rate is None
+    ]
     income_brl = _sum(money(i.gross * i.fx_rate) for i in income_rows)
     foreign_tax = _sum(money(i.tax * i.fx_rate) for i in income_rows)
+    # Lei 14.754/2023 converts at the Banco Central PTAX of each date: say where another source was used.
+    other_sources = [
+        {"date": s.day, "asset_id": s.asset_id, "fx_source": s.fx_source or "desconhecida"}
+        for s in year_sales
+        if s.fx_source not in PTAX_SOURCES
+    ]
     total = gains - losses + income_brl
     row = _basket(total, loss_in, rate)
     credit = min(foreign_tax, money(income_brl * rate), row["tax"])
@@ -694,6 +1133,8 @@ def assess_foreign_year(*, year: int, sales, incomes, rules: RuleBook, loss_in: 
         "credit": credit,
         "tax_due": row["tax"] - credit,
         "operations": list(year_sales),
+        "missing_fx": missing_fx,
+        "fx_not_ptax": other_sources,
     }
 
 
@@ -705,16 +1146,34 @@ def incomes_of_year(*, year: int, incomes, assets: dict, rules: RuleBook) -> dic
     exempt_dividends = defaultdict(lambda: ZERO)
     fii_income = defaultdict(lambda: ZERO)
     jcp = defaultdict(lambda: {"gross": ZERO, "tax": ZERO, "net": ZERO})
+    withheld_dividends = defaultdict(lambda: {"gross": ZERO, "tax": ZERO, "net": ZERO})
     others = defaultdict(lambda: ZERO)
     per_payer_month = defaultdict(lambda: {"gross": ZERO, "tax": ZERO})
+    missing_fx = []
     for inc in incomes:
         if inc.day.year != year:
             continue
         info = assets[inc.asset_id]
+        if inc.fx_rate is None:  # left out of the totals, listed
+            missing_fx.append({"date": inc.day, "ticker": info.ticker, "what": inc.kind, "amount": inc.gross})
+            continue
         gross, tax = money(inc.gross * inc.fx_rate), money(inc.tax * inc.fx_rate)
         if info.category == Category.EXTERIOR:
             continue
-        if inc.kind in ("dividendo", "bonificacao_dinheiro"):
+        if (
+            inc.kind in ("dividendo", "bonificacao_dinheiro")
+            and tax > 0
+            and rules.has(RuleKey.DIVIDEND_MONTHLY_THRESHOLD, inc.day)
+        ):
+            # From 2026 (Lei 15.270/2025) a dividend with tax withheld is not a rendimento isento.
+            row = withheld_dividends[inc.asset_id]
+            row["gross"] += gross
+            row["tax"] += tax
+            row["net"] += gross - tax
+            key = (info.cnpj or f"asset:{info.id}", first_of_month(inc.day))
+            per_payer_month[key]["gross"] += gross
+            per_payer_month[key]["tax"] += tax
+        elif inc.kind in ("dividendo", "bonificacao_dinheiro"):
             exempt_dividends[inc.asset_id] += gross - tax
             key = (info.cnpj or f"asset:{info.id}", first_of_month(inc.day))
             per_payer_month[key]["gross"] += gross
@@ -756,6 +1215,8 @@ def incomes_of_year(*, year: int, incomes, assets: dict, rules: RuleBook) -> dic
         "jcp": {k: dict(v) for k, v in jcp.items()},
         "others": dict(others),
         "dividend_withholding": withholding,
+        "dividends_withheld": {k: dict(v) for k, v in withheld_dividends.items()},
+        "missing_fx": missing_fx,
     }
 
 

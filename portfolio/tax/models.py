@@ -103,3 +103,33 @@ class MonthlyAssessment(TimeStampedModel):
     @property
     def is_filed(self):
         return self.filed_at is not None
+
+
+class TaxOpeningBalance(TimeStampedModel):
+    """Tax balances brought from elsewhere, entering the assessment of ``month`` as its carry-in:
+    losses per basket (carried without expiry) and the IRRF credits still unused in that year."""
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("dono"), on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField(_("a partir do mês"), help_text=_("Primeiro dia do mês em que os saldos entram."))
+    common_loss = money_field(_("prejuízo a compensar: operações comuns"), default=0)
+    day_trade_loss = money_field(_("prejuízo a compensar: day trade"), default=0)
+    fii_loss = money_field(_("prejuízo a compensar: FII"), default=0)
+    irrf_credit = money_field(_("IRRF a compensar no ano"), default=0)
+    notes = models.TextField(_("observações"), blank=True)
+
+    class Meta:
+        verbose_name = _("saldo inicial de IR")
+        verbose_name_plural = _("saldos iniciais de IR")
+        ordering = ["owner_id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(month__day=1), name="tax_opening_month_first_day"),
+            models.CheckConstraint(
+                condition=Q(common_loss__gte=0) & Q(day_trade_loss__gte=0) & Q(fii_loss__gte=0) & Q(irrf_credit__gte=0),
+                name="tax_opening_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.owner} desde {self.month:%m/%Y}"

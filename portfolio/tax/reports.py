@@ -62,6 +62,10 @@ def sections(report: dict) -> list[tuple[str, list, list]]:
     rows += [["20 - Ganhos líquidos em ações (vendas até R$ 20 mil/mês)", "", "", isentos["acoes_ate_20mil_20"]]]
     rows += [["Rendimentos de FII", r["ticker"], r["cnpj"], r["amount"]] for r in isentos["fii_rendimentos"]]
     rows += [["Ganho em criptoativos (vendas até R$ 35 mil/mês)", "", "", isentos["cripto_ate_35mil"]]]
+    rows += [
+        ["18 - Incorporação de reservas ao capital / bonificações em ações", r["ticker"], r["cnpj"], r["amount"]]
+        for r in report.get("bonificacoes_18", [])
+    ]
     out.append(("Rendimentos Isentos e Não Tributáveis", ["Linha", "Ticker", "CNPJ da fonte", "Valor"], rows))
     out.append(
         (

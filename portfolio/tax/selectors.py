@@ -6,21 +6,33 @@ the figures at once); a month the user marked as filed keeps its filed figures a
 differences are listed next to the current ones.
 """
 
+import json
 from datetime import date
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .. import market_data
+from .. import ledger, market_data
 from ..analytics.selectors import data_versions
 from ..choices import CorporateEventKind
-from ..models import Asset, Broker, CorporateEvent, DividendReceipt, Transaction
+from ..dates import local_date, start_of_day
+from ..models import (
+    Asset,
+    Broker,
+    CorporateEvent,
+    CustodyTransfer,
+    DividendReceipt,
+    FractionSale,
+    OpeningPosition,
+    Transaction,
+)
 from . import engine
 from .choices import Category, RuleKey
-from .models import MonthlyAssessment, TaxRule
+from .models import MonthlyAssessment, TaxOpeningBalance, TaxRule
 from .rules import RuleBook, RuleRow
 
 CACHE_TTL = 6 * 3600
@@ -58,7 +70,7 @@ def rules_in_force(*, on: date):
 
 def _assets(ids) -> dict:
     rows = Asset.objects.filter(pk__in=ids).values_list(
-        "pk", "ticker", "asset_type", "market", "currency", "name", "cnpj"
+        "pk", "ticker", "asset_type", "market", "currency", "name", "cnpj", "asset_class"
     )
     return {row[0]: engine.AssetInfo(*row) for row in rows}
 
@@ -80,6 +92,7 @@ def load_history(*, owner_id):
             "net_amount",
             "withheld_tax",
             "fx_rate",
+            "fx_source",
             "day",
         )
     )
@@ -96,8 +109,9 @@ def load_history(*, owner_id):
             net=net,
             withheld_tax=withheld,
             fx_rate=fx,
+            fx_source=fx_source,
         )
-        for pk, asset_id, broker_id, kind, at, qty, gross, net, withheld, fx, day in rows
+        for pk, asset_id, broker_id, kind, at, qty, gross, net, withheld, fx, fx_source, day in rows
     ]
     asset_ids = {t.asset_id for t in trades}
     events = []
@@ -145,10 +159,82 @@ def load_history(*, owner_id):
     return _assets(asset_ids), trades, sorted(events, key=lambda e: (e.day, e.id)), incomes
 
 
+def load_custody(*, owner_id, asset_id=None) -> dict:
+    """Opening balances, custody transfers and leilões de frações of one user, as the engine's records."""
+    scope = {"owner_id": owner_id} if asset_id is None else {"owner_id": owner_id, "asset_id": asset_id}
+    openings = [
+        engine.Opening(
+            id=o.pk,
+            asset_id=o.asset_id,
+            broker_id=o.broker_id,
+            day=o.as_of,
+            at=start_of_day(o.as_of),
+            quantity=o.quantity,
+            cost=o.cost_basis,
+            cost_brl=o.cost_basis_brl,
+        )
+        for o in OpeningPosition.objects.filter(**scope)
+    ]
+    transfers = [
+        engine.Transfer(
+            id=t.pk,
+            asset_id=t.asset_id,
+            from_broker_id=t.from_broker_id,
+            to_broker_id=t.to_broker_id,
+            day=local_date(t.date),
+            at=t.date,
+            quantity=t.quantity,
+        )
+        for t in CustodyTransfer.objects.filter(**scope)
+    ]
+    rules = rulebook()
+    fractions = []
+    for f in FractionSale.objects.filter(**scope).select_related("event__asset"):
+        day = local_date(f.date)
+        assigned = (
+            f.event is not None
+            and f.event.kind == CorporateEventKind.BONIFICACAO
+            and rules.get(RuleKey.FRACTION_COST_ASSIGNED, day, default=Decimal(0)) == 1
+        )
+        fractions.append(
+            engine.FractionSale(
+                id=f.pk,
+                asset_id=f.asset_id,
+                broker_id=f.broker_id,
+                day=day,
+                at=f.date,
+                quantity=f.quantity,
+                amount=f.amount,
+                fx_rate=f.fx_rate,
+                assigned_cost=f.event.assigned_cost if assigned else None,
+                event_fx_rate=_event_fx(f.event) if assigned else Decimal("1"),
+                event_id=f.event_id,
+            )
+        )
+    return {"openings": openings, "transfers": transfers, "fraction_sales": fractions}
+
+
 def _event_fx(ev) -> Decimal:
-    if ev.asset.currency == "BRL":
+    """BRL per unit on the event date (a bonificação's cost in reais). The event service refuses a
+    foreign bonificação without a known rate, so a missing one here is an error, never 1.0."""
+    if ev.asset.currency == "BRL" or ev.kind != CorporateEventKind.BONIFICACAO or not ev.assigned_cost:
         return Decimal("1")
-    return market_data.fx_rate_on(currency=ev.asset.currency, on=ev.event_date) or Decimal("1")
+    rate = market_data.fx_rate_on(currency=ev.asset.currency, on=ev.event_date)
+    if rate is None:
+        raise engine.MissingFx(currency=ev.asset.currency, on=ev.event_date, what=str(ev))
+    return rate
+
+
+def opening_carry(*, owner_id):
+    """``(month, Carry)`` of the user's tax opening balance, or ``None``."""
+    row = TaxOpeningBalance.objects.filter(owner_id=owner_id).first()
+    if row is None:
+        return None
+    carry = engine.Carry(
+        losses={"common": row.common_loss, "day_trade": row.day_trade_loss, "fii": row.fii_loss},
+        irrf=row.irrf_credit,
+    )
+    return row.month, carry
 
 
 # --- assessments --------------------------------------------------------------------------------
@@ -169,13 +255,31 @@ def _cached(owner_id, what: str, compute):
     return found
 
 
+def cached_json(owner_id, what: str, compute) -> bytes | None:
+    """``compute()`` rendered once to JSON bytes and cached under the data versions: a cached answer
+    costs one cache read, not a re-serialisation of thousands of rows. ``None`` when it computes None."""
+    key = _cache_key(owner_id, f"json:{what}")
+    found = cache.get(key)
+    if found is None:
+        value = compute()
+        found = b"null" if value is None else json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+        cache.set(key, found, CACHE_TTL)
+    return None if found == b"null" else found
+
+
 def user_computation(*, owner_id, until: date, checkpoints=()):
     """``(history, replay result, months up to until, rulebook)``: the whole history, replayed."""
     rules = rulebook()
     history = load_history(owner_id=owner_id)
     assets, trades, events, _incomes = history
-    result = engine.replay(assets=assets, trades=trades, events=events, checkpoints=checkpoints)
-    months = engine.assess_months(result.sales, rules, until=engine.first_of_month(until))
+    custody = load_custody(owner_id=owner_id)
+    missing = {o.asset_id for o in custody["openings"]} - set(assets)
+    if missing:
+        assets.update(_assets(missing))
+    result = engine.replay(assets=assets, trades=trades, events=events, checkpoints=checkpoints, rules=rules, **custody)
+    months = engine.assess_months(
+        result.sales, rules, until=engine.first_of_month(until), opening=opening_carry(owner_id=owner_id)
+    )
     return history, result, months, rules
 
 
@@ -210,11 +314,16 @@ def _sale_rows(sales, assets, brokers) -> list:
             "broker": brokers.get(s.broker_id, ""),
             "category": s.category,
             "day_trade": s.day_trade,
+            "kind": s.kind,
             "quantity": s.quantity,
             "sale_value": s.gross,
+            "fees": s.fees,
             "net_value": s.net,
+            "average_cost": s.average_cost,
             "cost": s.cost,
             "result": s.result,
+            "withheld": s.withheld,
+            "refs": list(s.trade_ids),
         }
         for s in sales
     ]
@@ -229,18 +338,235 @@ def _month_core(owner_id, month: date) -> dict:
     row = next((m for m in months if m["month"] == month), None)
     if row is None:
         row, _carry = engine.assess_month(month, [], rules, engine.Carry())
-    sales = [s for s in result.sales if s.month == month and s.category in (*engine.MONTHLY_CATEGORIES, "cripto")]
-    brokers = _broker_names([s.broker_id for s in sales])
+    all_sales = [s for s in result.sales if s.month == month]
+    sales = [s for s in all_sales if s.category in (*engine.MONTHLY_CATEGORIES, "cripto")]
+    brokers = _broker_names([s.broker_id for s in all_sales])
     payload = {**row, "operations": _sale_rows(sales, assets, brokers)}
+    payload["explanation"] = _explain(row, sales, assets, brokers)
+    for item in payload["not_assessed"]:
+        item["ticker"] = assets[item["asset_id"]].ticker
+        item["broker"] = brokers.get(item["broker_id"], "")
     for note in payload["irrf"]["notes"]:
         note["broker"] = brokers.get(note["broker_id"], "")
+    opening = opening_carry(owner_id=owner_id)
+    payload["opening_balance"] = (
+        {"month": opening[0], "losses": opening[1].losses, "irrf_credit": opening[1].irrf}
+        if opening is not None and opening[0] == month
+        else None
+    )
     return payload
+
+
+BASKET_CATEGORIES = {
+    "common": (Category.ACOES, Category.UNITS, Category.ETF, Category.BDR),
+    "day_trade": (Category.ACOES, Category.UNITS, Category.ETF, Category.BDR),
+    "fii": (Category.FII,),
+}
+
+
+def _explain(row: dict, sales, assets, brokers) -> dict:
+    """Per basket: each sale, the exemption test, the losses in and out, the tax — summing exactly to the
+    month's figures (``checks`` says so, and the tests hold it)."""
+    exemption = row["exemption"]
+    exempt_categories = {Category.ACOES, *((Category.UNITS,) if exemption["units_included"] else ())}
+    baskets = {}
+    for name, figures in row["baskets"].items():
+        if name == "day_trade":
+            rows = [s for s in sales if s.day_trade and s.category in BASKET_CATEGORIES[name]]
+        elif name == "fii":
+            rows = [s for s in sales if s.category == Category.FII]
+        else:
+            rows = [s for s in sales if not s.day_trade and s.category in BASKET_CATEGORIES[name]]
+        exempt = bool(exemption["exempt_gain"])
+        exempt_rows = [s for s in rows if exempt and s.category in exempt_categories]
+        counted = [s for s in rows if not (exempt and s.category in exempt_categories)]
+        baskets[name] = {
+            "sales": _sale_rows(counted, assets, brokers),
+            "exempt_sales": _sale_rows(exempt_rows, assets, brokers),
+            "sum_of_results": sum((s.result for s in counted), Decimal("0.00")),
+            **figures,
+            "arithmetic": (
+                f"resultado {figures['result']} − prejuízo compensado {figures['compensated']} = base "
+                f"{figures['taxable']} × {figures['rate']:.2f}% = {figures['tax']}"
+            ),
+        }
+    darf = row["darf"]
+    irrf = row["irrf"]
+    payable = row["tax_after_irrf"] + darf["residual_in"]
+    return {
+        "baskets": baskets,
+        "exemption": {
+            **exemption,
+            "test": (
+                f"vendas de ações no mês {exemption['sales_tested']} "
+                f"{'≤' if exemption['exempt'] else '>'} limite {exemption['limit']}"
+            ),
+        },
+        "crypto": {
+            "sales": _sale_rows([s for s in sales if s.category == Category.CRIPTO], assets, brokers),
+            **{k: v for k, v in row["crypto"].items() if k != "darf"},
+            "darf": row["crypto"]["darf"],
+        },
+        "irrf": {
+            "lines": irrf["notes"],
+            "month_total": irrf["common"] + irrf["day_trade"],
+            "credit_in": irrf["credit_in"],
+            "credit_previous_year": irrf["credit_previous_year"],
+            "used": irrf["used"],
+            "credit_out": irrf["credit_out"],
+        },
+        "darf": {
+            "tax_due": row["tax_due"],
+            "irrf_used": irrf["used"],
+            "tax_after_irrf": row["tax_after_irrf"],
+            "residual_in": darf["residual_in"],
+            "payable": payable,
+            "minimum": darf["minimum"],
+            "amount": darf["amount"],
+            "residual_out": darf["residual_out"],
+            "due_date": darf["due_date"],
+            "arithmetic": (
+                f"imposto {row['tax_due']} − IRRF {irrf['used']} = {row['tax_after_irrf']}; "
+                f"+ acumulado abaixo de R$ {darf['minimum']} {darf['residual_in']} = {payable}; "
+                + (
+                    f"DARF {darf['amount']}"
+                    if darf["amount"]
+                    else f"abaixo do mínimo: {darf['residual_out']} passa ao mês seguinte"
+                )
+            ),
+        },
+        "rules": row["rules"],
+        "checks": {
+            "tax_due": sum((b["tax"] for b in row["baskets"].values()), Decimal("0.00")) == row["tax_due"],
+            "irrf": irrf["credit_in"] + irrf["common"] + irrf["day_trade"] - irrf["used"] == irrf["credit_out"],
+            "darf": darf["amount"] + darf["residual_out"] == payable,
+        },
+    }
+
+
+def monthly_explanation(*, owner, month: date) -> dict:
+    """``tax/monthly/explain/``: the month's figures and how each was reached (cached like the month)."""
+    payload = _cached(owner.pk, f"month:{month:%Y%m}", lambda: _month_core(owner.pk, month))
+    return {
+        "month": payload["month"],
+        "tax_due": payload["tax_due"],
+        "tax_after_irrf": payload["tax_after_irrf"],
+        "darf_amount": payload["darf"]["amount"],
+        "crypto_darf_amount": payload["crypto"]["darf"]["amount"],
+        "opening_balance": payload["opening_balance"],
+        "not_assessed": payload["not_assessed"],
+        **payload["explanation"],
+    }
+
+
+# --- the consolidated position (one preço médio per taxpayer) ----------------------------------
+
+
+def _state_row(asset: engine.AssetInfo, holding: engine.Holding, realized_brl, brokers) -> dict:
+    state = holding.state
+    return {
+        "asset_id": asset.id,
+        "ticker": asset.ticker,
+        "name": asset.name,
+        "asset_type": asset.asset_type,
+        "market": asset.market,
+        "currency": asset.currency,
+        "category": asset.category,
+        "quantity": state.quantity,
+        "average_cost": state.average_cost,
+        "cost_basis": state.cost_basis,
+        "cost_basis_brl": state.cost_basis_brl,
+        "average_cost_brl": ledger.price(state.cost_basis_brl / state.quantity) if state.quantity else Decimal(0),
+        "realized_pnl_brl": realized_brl,
+        "first_trade_date": state.first_trade_date,
+        "last_trade_date": state.last_trade_date,
+        "custody": [
+            {"broker_id": b, "broker": brokers.get(b, ""), "quantity": q}
+            for b, q in sorted(holding.by_broker.items())
+            if q
+        ],
+    }
+
+
+def _consolidated(owner_id) -> list:
+    (assets, _t, _e, _i), result, _months, _rules = user_computation(owner_id=owner_id, until=timezone.localdate())
+    realized: dict = {}
+    for sale in result.sales:
+        realized[sale.asset_id] = realized.get(sale.asset_id, Decimal("0.00")) + sale.result
+    brokers = _broker_names({b for h in result.holdings.values() for b in h.by_broker})
+    rows = [
+        _state_row(assets[a], holding, realized.get(a, Decimal("0.00")), brokers)
+        for a, holding in result.holdings.items()
+        if holding.state.quantity > 0 or a in realized
+    ]
+    return sorted(rows, key=lambda r: (r["ticker"], r["asset_id"]))
+
+
+def consolidated_positions(*, owner_id) -> list:
+    """Per owner × asset: quantity, average cost, cost basis and realized P&L at the Receita's preço
+    médio (per CPF, across portfolios and brokers, day trades apart) — exactly what the tax engine uses."""
+    return _cached(owner_id, "consolidated", lambda: _consolidated(owner_id))
+
+
+def _asset_chain(asset_id, events) -> set:
+    """The asset and every asset whose ticker changed into it (their history built this position)."""
+    chain, grew = {asset_id}, True
+    while grew:
+        grew = False
+        for ev in events:
+            if ev.new_asset_id in chain and ev.asset_id not in chain:
+                chain.add(ev.asset_id)
+                grew = True
+    return chain
+
+
+def _ledger(owner_id, asset_id):
+    assets, trades, events, _incomes = load_history(owner_id=owner_id)
+    chain = _asset_chain(asset_id, events)
+    custody = load_custody(owner_id=owner_id)
+    custody = {k: [i for i in v if i.asset_id in chain] for k, v in custody.items()}
+    known = {t.asset_id for t in trades} | {o.asset_id for o in custody["openings"]}
+    if not known & chain:
+        return None
+    missing = chain - set(assets)
+    if missing:
+        assets.update(_assets(missing))
+    rules = rulebook()
+    result = engine.replay(
+        assets=assets,
+        trades=[t for t in trades if t.asset_id in chain],
+        events=[e for e in events if e.asset_id in chain],
+        rules=rules,
+        trace=chain,
+        **custody,
+    )
+    brokers = _broker_names({s["broker_id"] for s in result.steps if s["broker_id"]})
+    steps = []
+    for step in result.steps:
+        sale = step.pop("sale")
+        step["ticker"] = assets[step["asset_id"]].ticker
+        step["broker"] = brokers.get(step["broker_id"], "")
+        step["sale"] = _sale_rows([sale], assets, brokers)[0] if sale is not None else None
+        steps.append(step)
+    holding = result.holdings.get(asset_id, engine.Holding())
+    realized = sum((s.result for s in result.sales if s.asset_id == asset_id), Decimal("0.00"))
+    return {
+        "position": _state_row(assets[asset_id], holding, realized, _broker_names(holding.by_broker)),
+        "entries": steps,
+    }
+
+
+def consolidated_ledger(*, owner_id, asset_id) -> dict | None:
+    """Every opening balance, trade, corporate event, transfer and leilão that built the consolidated
+    position of ``asset_id``, in order, each with the running state after it. ``None``: no history."""
+    return _cached(owner_id, f"ledger:{asset_id}", lambda: _ledger(owner_id, asset_id))
 
 
 def monthly_assessment(*, owner, month: date, today: date | None = None) -> dict:
     """The assessment of ``month`` (first day) with operations, DARF status and filed differences."""
     today = today or timezone.localdate()
     payload = _cached(owner.pk, f"month:{month:%Y%m}", lambda: _month_core(owner.pk, month))
+    payload.pop("explanation", None)
     stored = MonthlyAssessment.objects.filter(owner=owner, month=month).first()
     payload["filing"] = filing_status(stored, payload)
     payload["darf"]["status"] = _darf_status(payload["darf"], stored, today, rulebook(), _Lazy(selic_monthly))
@@ -373,6 +699,7 @@ def _annual_report(*, owner, year: int) -> dict:
         domestic=domestic,
         foreign=foreign,
         sales=[s for s in result.sales if s.day.year == year],
+        bonuses=[b for b in result.bonuses if b["date"].year == year],
     )
 
 

@@ -13,11 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit import NO_REQUEST, audit_record
+from accounts.audit import NO_REQUEST, audit_changes, audit_deleted, audit_record
 
+from .. import invalidation
 from . import selectors
 from .jsonable import to_json
-from .models import MonthlyAssessment
+from .models import MonthlyAssessment, TaxOpeningBalance
 
 
 def rules_changed() -> None:
@@ -110,3 +111,44 @@ def assessments_refresh(*, month: date | None = None) -> dict:
         counts["users"] += 1
         counts["differ_from_filed"] += int(row.differs_from_filed)
     return counts
+
+
+OPENING_FIELDS = ("month", "common_loss", "day_trade_loss", "fii_loss", "irrf_credit", "notes")
+
+
+@transaction.atomic
+def tax_opening_save(*, owner, actor=None, meta=NO_REQUEST, **data) -> TaxOpeningBalance:
+    """The user's tax opening balance (one per user): losses per basket and the year's unused IRRF,
+    entering the assessment of ``month`` as its carry-in. Validated, audited."""
+    errors = {}
+    month = data.get("month")
+    if month is None or month.day != 1:
+        errors["month"] = [_("Informe o primeiro dia do mês (AAAA-MM).")]
+    elif month > timezone.localdate().replace(day=1):
+        errors["month"] = [_("O mês do saldo inicial não pode estar no futuro.")]
+    for name in ("common_loss", "day_trade_loss", "fii_loss", "irrf_credit"):
+        if data.get(name) is not None and data[name] < 0:
+            errors[name] = [_("Informe um valor positivo (ou zero).")]
+    if errors:
+        raise ValidationError(errors)
+    row = TaxOpeningBalance.objects.select_for_update().filter(owner=owner).first()
+    creating = row is None
+    row = row or TaxOpeningBalance(owner=owner)
+    action = "portfolio.tax_opening.create" if creating else "portfolio.tax_opening.update"
+    with audit_changes(row, OPENING_FIELDS, action=action, actor=actor, meta=meta, creating=creating):
+        for name in OPENING_FIELDS:
+            if name in data and data[name] is not None:
+                setattr(row, name, data[name])
+        row.save()
+    transaction.on_commit(lambda: invalidation.owner_changed(owner.pk))
+    return row
+
+
+@transaction.atomic
+def tax_opening_delete(*, owner, actor=None, meta=NO_REQUEST) -> None:
+    row = TaxOpeningBalance.objects.select_for_update().filter(owner=owner).first()
+    if row is None:
+        return
+    audit_deleted(row, OPENING_FIELDS, action="portfolio.tax_opening.delete", actor=actor, meta=meta)
+    row.delete()
+    transaction.on_commit(lambda: invalidation.owner_changed(owner.pk))

@@ -150,15 +150,33 @@ def test_editing_and_deleting_a_dividend():
     assert not CashMovement.objects.filter(kind=CashKind.CREDITO_PROVENTO).exists()
 
 
-def test_unknown_fx_is_filled_in_by_the_daily_task():
+def test_unknown_fx_is_never_1_and_is_filled_in_by_the_daily_task(monkeypatch):
+    """Issue 11 §1: a foreign receipt without a rate keeps no rate (never 1.0) until one is known;
+    a provento already paid with no known rate is refused where it is entered."""
+    from django.core.exceptions import ValidationError
+
+    from portfolio.services import dividends as dividend_services
     from quotes.models import FxRate
 
     p = PortfolioFactory()
     ko = AssetFactory(ticker="KO", market=Market.US, currency="USD")
     trade(p, ko, "compra", 10, "60", broker=BrokerFactory(name="Avenue"), fx_rate="5.00", on="2025-03-10")
+    with pytest.raises(ValidationError) as refused:  # a person typing it: refused
+        services.dividend_create(
+            asset=ko,
+            kind="dividendo",
+            value_per_share=D("0.50"),
+            data_com=date(2025, 3, 14),
+            payment_date=date(2025, 4, 15),
+            actor=p.owner,
+        )
+    assert "payment_date" in refused.value.message_dict
+    monkeypatch.setattr(dividend_services, "_today", lambda: date(2025, 3, 20))  # announced, not yet paid
     div = dividend(ko, "dividendo", "0.50", "2025-03-14", "2025-04-15")
-    assert DividendReceipt.objects.get(dividend=div).fx_rate == D(1)
-    FxRate.objects.create(pair="USD-BRL", date=date(2025, 4, 14), rate=D("5.05"), source="test")
-    assert services.credit_due_dividends()["fx_rates_filled"] == 1
-    assert DividendReceipt.objects.get(dividend=div).fx_rate == D("5.05")
-    assert services.credit_due_dividends()["fx_rates_filled"] == 0
+    receipt = DividendReceipt.objects.get(dividend=div)
+    assert (receipt.fx_rate, receipt.fx_source) == (None, "")
+    FxRate.objects.create(pair="USD-BRL", date=date(2025, 4, 14), rate=D("5.05"), source="bcb")
+    assert services.credit_due_dividends(today=date(2025, 3, 20))["fx_rates_filled"] == 1
+    receipt.refresh_from_db()
+    assert (receipt.fx_rate, receipt.fx_source) == (D("5.05"), "bcb")
+    assert services.credit_due_dividends(today=date(2025, 3, 20))["fx_rates_filled"] == 0

@@ -11,7 +11,7 @@ from portfolio import importers
 from portfolio.choices import AssetType
 from portfolio.models import Asset, Broker, CashMovement, Position, Transaction
 
-from .factories import AssetFactory, BrokerFactory, PortfolioFactory
+from .factories import AssetFactory, BrokerFactory, PortfolioFactory, trade
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +234,30 @@ def test_import_api_dry_run_then_commit(setup, client_for):
         format="multipart",
     )
     assert bad.status_code == 400 and "file" in bad.json()
+
+
+TRANSFER_CSV = """Entrada/Saída;Data;Movimentação;Produto;Instituição;Quantidade;Preço unitário;Valor da Operação
+Debito;20/03/2025;Transferência - Liquidação;PETR4 - PETROLEO BRASILEIRO S.A. PETROBRAS;XP INVESTIMENTOS CCTVM S/A;40;-;-
+Credito;20/03/2025;Transferência - Liquidação;PETR4 - PETROLEO BRASILEIRO S.A. PETROBRAS;NU INVEST CORRETORA DE VALORES S.A.;40;-;-
+Credito;12/03/2025;Transferência - Liquidação;PETR4 - PETROLEO BRASILEIRO S.A. PETROBRAS;XP INVESTIMENTOS CCTVM S/A;100;35,50;3.550,00
+"""
+
+
+def test_movimentacao_custody_transfer_pairs_become_transfers_idempotently(setup):
+    """Issue 14 §2: a "Transferência - Liquidação" leaving one institution and arriving at another
+    the same day is a custody transfer (the average kept); a lone leg is a trade's settlement."""
+    portfolio, xp = setup
+    petr = AssetFactory(ticker="PETR4")
+    trade(portfolio, petr, "compra", 100, "35.50", broker=xp, on="2025-03-10")
+    content = TRANSFER_CSV.encode("utf-8")
+    report = importers.run(content=content, file_name="mov.csv", portfolio=portfolio, dry_run=False)
+    assert report.errors == [] and report.created == 1
+    statuses = {row.line: (row.status, row.message) for row in report.rows}
+    assert statuses[2][0] == "new" and "Transferência de custódia" in statuses[2][1]
+    assert statuses[3][0] == "ignored" and "linha 2" in statuses[3][1]
+    assert statuses[4][0] == "ignored" and "negociação" in statuses[4][1]
+    assert Position.objects.get(asset=petr, broker=xp).quantity == 60
+    moved = Position.objects.exclude(broker=xp).get(asset=petr)
+    assert (moved.quantity, moved.average_cost) == (Decimal("40"), Decimal("35.50"))
+    again = importers.run(content=content, file_name="mov.csv", portfolio=portfolio, dry_run=False)
+    assert again.created == 0

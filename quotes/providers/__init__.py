@@ -28,3 +28,7 @@ PROVIDER_CLASSES = {
 def build_provider(name: str) -> Provider:
     """A fresh adapter configured from ``settings.QUOTES_PROVIDERS`` (``KeyError``: unknown name)."""
     return PROVIDER_CLASSES[name]()
+
+
+# Sources whose history closes come split-adjusted (stored unadjusted by quotes.services.splits).
+SPLIT_ADJUSTED_SOURCES = frozenset(name for name, cls in PROVIDER_CLASSES.items() if cls.history_split_adjusted)

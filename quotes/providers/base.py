@@ -305,6 +305,10 @@ class Provider:
     requires_key = False
     # Twelve Data bills a batch request one credit per symbol.
     cost_per_symbol = False
+    # Whether the daily closes this provider sends are already adjusted for splits (and grupamentos,
+    # bonificações) that happened after them. Such closes are stored unadjusted (the price traded on
+    # that day) by multiplying them back with the recorded corporate events (``quotes.services.splits``).
+    history_split_adjusted = False
 
     def __init__(self, config=None):
         config = config if config is not None else settings.QUOTES_PROVIDERS.get(self.name, {})

@@ -32,6 +32,7 @@ RANGES = [("5d", 5), ("1mo", 31), ("3mo", 93), ("6mo", 186), ("1y", 366), ("2y",
 
 class BrapiProvider(Provider):
     name = "brapi"
+    history_split_adjusted = True  # historicalDataPrice: closes adjusted for splits
     capabilities = frozenset({QUOTE, HISTORY, LOOKUP})
     markets = frozenset({BR, GLOBAL})
 

@@ -46,6 +46,7 @@ def td_symbol(instrument):
 
 class TwelveDataProvider(Provider):
     name = "twelvedata"
+    history_split_adjusted = True  # time_series: adjust=splits by default
     capabilities = frozenset({QUOTE, HISTORY, FX, LOOKUP})
     markets = frozenset({BR, US, EU, ASIA, GLOBAL})
     requires_key = True

@@ -68,6 +68,7 @@ def yahoo_symbol(instrument):
 
 class YahooProvider(Provider):
     name = "yahoo"
+    history_split_adjusted = True  # chart API: OHLC adjusted for splits (adjclose also for dividends)
     capabilities = frozenset({QUOTE, HISTORY, FX, LOOKUP})
     markets = frozenset({BR, US, EU, ASIA, GLOBAL})
 

@@ -1,6 +1,6 @@
 """History backfill: fill the gaps of each asset's daily bars, screened for anomalies; idempotent."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,6 +13,7 @@ from ..chain import Chain
 from ..models import PriceBar
 from .common import attempts_save, instrument_for, is_quotable
 from .screening import screen_bars
+from .splits import unadjust
 
 
 @dataclass
@@ -93,16 +94,23 @@ def _report(summary, on_progress, item):
         on_progress(item)
 
 
-def bar_row(asset, bar, source) -> PriceBar:
-    """An unsaved ``PriceBar`` from a provider's :class:`~quotes.providers.base.Bar`."""
+def bar_row(asset, bar, source, *, close=None, factor=1, basis_date=None) -> PriceBar:
+    """An unsaved ``PriceBar`` from a provider's :class:`~quotes.providers.base.Bar`.
+
+    ``close``: the unadjusted close when the provider's was split-adjusted (``quotes.services.splits``);
+    the provider's own close then goes to ``adjusted_close`` unless it sent one.
+    """
+    scale = factor if close is not None else 1
     return PriceBar(
         asset=asset,
         date=bar.date,
-        open=bar.open,
-        high=bar.high,
-        low=bar.low,
-        close=bar.close,
-        adjusted_close=bar.adjusted_close,
+        open=bar.open * scale if bar.open is not None else None,
+        high=bar.high * scale if bar.high is not None else None,
+        low=bar.low * scale if bar.low is not None else None,
+        close=close if close is not None else bar.close,
+        adjusted_close=bar.adjusted_close if bar.adjusted_close is not None else (bar.close if basis_date else None),
+        split_factor=factor,
+        basis_date=basis_date,
         volume=bar.volume,
         source=source,
     )
@@ -114,10 +122,18 @@ def _store_history(asset, start, answer):
         return BackfillItem(asset.ticker, asset.market, ok=False, message=reasons)
     have = dict(PriceBar.objects.filter(asset=asset, date__gte=start - timedelta(days=10)).values_list("date", "close"))
     new = [bar for bar in answer.points if bar.date not in have and bar.date >= start]
+    basis = {
+        bar.date: (close, factor, basis_date)
+        for bar, close, factor, basis_date in unadjust(asset.pk, new, source=answer.source, basis=timezone.localdate())
+    }
+    new = [replace(bar, close=basis[bar.date][0]) if basis[bar.date][2] else bar for bar in new]
     accepted, anomalies = screen_bars(asset, new, have, answer.source)
-    PriceBar.objects.bulk_create(
-        [bar_row(asset, bar, answer.source) for bar in accepted], ignore_conflicts=True, batch_size=1000
-    )
+    rows = []
+    for bar in accepted:
+        close, factor, basis_date = basis[bar.date]
+        provider_bar = replace(bar, close=close / factor) if basis_date else bar
+        rows.append(bar_row(asset, provider_bar, answer.source, close=close, factor=factor, basis_date=basis_date))
+    PriceBar.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     message = _("%(n)d registros inseridos (%(source)s)") % {"n": len(accepted), "source": answer.source}
     return BackfillItem(
         asset.ticker,

@@ -84,6 +84,16 @@ class PerformanceSerializer(serializers.Serializer):
     )
     allocation = serializers.DictField(child=serializers.DictField(child=serializers.CharField()), required=False)
     assets = AssetPerformanceSerializer(many=True)
+    estimates = serializers.ListField(
+        child=serializers.DictField(),
+        help_text=_(
+            "O que é estimativa, nomeado: valued_at_cost (ativo sem cotação avaliado pelo custo), "
+            "benchmark_proxy (BOVA11 por IBOV...), benchmark_backfilled, ipca_not_published."
+        ),
+    )
+    missing_fx = serializers.ListField(
+        child=serializers.DictField(), help_text=_("Moedas e datas sem câmbio: deixadas fora dos totais.")
+    )
 
 
 class PortfolioPerformanceSerializer(serializers.Serializer):

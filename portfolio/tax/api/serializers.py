@@ -101,8 +101,23 @@ class OperationSerializer(serializers.Serializer):
     result = serializers.DecimalField(**MONEY)
 
 
+class NotAssessedSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    ticker = serializers.CharField()
+    asset_id = serializers.IntegerField()
+    broker = serializers.CharField()
+    category = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=28, decimal_places=10)
+    sale_value = serializers.DecimalField(**MONEY)
+    result = serializers.DecimalField(**MONEY)
+    reason = serializers.CharField()
+
+
 class MonthlyAssessmentSerializer(serializers.Serializer):
     month = serializers.DateField()
+    not_assessed = NotAssessedSerializer(many=True)
+    rules = serializers.ListField(child=serializers.DictField())
+    opening_balance = serializers.DictField(allow_null=True)
     categories = serializers.DictField(child=CategorySerializer())
     exemption = serializers.DictField()
     baskets = serializers.DictField(child=BasketSerializer())
@@ -113,6 +128,32 @@ class MonthlyAssessmentSerializer(serializers.Serializer):
     crypto = serializers.DictField()
     operations = OperationSerializer(many=True)
     filing = serializers.DictField(help_text=_("filed, filed_at, paid_on, filed_values e differences."))
+
+
+class ExplainedBasketSerializer(BasketSerializer):
+    sales = serializers.ListField(child=serializers.DictField(), help_text=_("Vendas apuradas na cesta."))
+    exempt_sales = serializers.ListField(child=serializers.DictField(), help_text=_("Vendas isentas (até R$ 20 mil)."))
+    sum_of_results = serializers.DecimalField(**MONEY)
+    arithmetic = serializers.CharField()
+
+
+class MonthlyExplanationSerializer(serializers.Serializer):
+    """How each figure of ``tax/monthly/`` was reached; the figures are the same, to the cent."""
+
+    month = serializers.DateField()
+    tax_due = serializers.DecimalField(**MONEY)
+    tax_after_irrf = serializers.DecimalField(**MONEY)
+    darf_amount = serializers.DecimalField(**MONEY)
+    crypto_darf_amount = serializers.DecimalField(**MONEY)
+    opening_balance = serializers.DictField(allow_null=True, help_text=_("Saldos iniciais que entram neste mês."))
+    not_assessed = NotAssessedSerializer(many=True)
+    baskets = serializers.DictField(child=ExplainedBasketSerializer())
+    exemption = serializers.DictField()
+    crypto = serializers.DictField()
+    irrf = serializers.DictField(help_text=_("Linhas de IRRF (por nota ou por corretora e mês) e os créditos."))
+    darf = serializers.DictField(help_text=_("Imposto − IRRF + acumulado abaixo de R$ 10 = DARF (ou acumula)."))
+    rules = serializers.ListField(child=serializers.DictField(), help_text=_("Linhas da tabela aplicadas."))
+    checks = serializers.DictField(child=serializers.BooleanField())
 
 
 class DarfRowSerializer(serializers.Serializer):
@@ -142,6 +183,15 @@ class AnnualReportSerializer(serializers.Serializer):
     rendimentos_isentos = serializers.DictField()
     tributacao_exclusiva = serializers.DictField()
     outros_rendimentos = serializers.ListField(child=serializers.DictField())
+    bonificacoes_18 = serializers.ListField(
+        child=serializers.DictField(), help_text=_("Linha 18 dos isentos: bonificações em ações (custo atribuído).")
+    )
+    dividendos_com_retencao = serializers.ListField(
+        child=serializers.DictField(), help_text=_("A partir de 2026 (Lei 15.270/2025): dividendos com IR retido.")
+    )
+    proventos_sem_cambio = serializers.ListField(
+        child=serializers.DictField(), help_text=_("Proventos sem câmbio conhecido: fora dos totais.")
+    )
     retencao_dividendos = serializers.ListField(child=serializers.DictField())
     renda_variavel = serializers.DictField()
     exterior = serializers.DictField()
@@ -164,3 +214,14 @@ class RuleSerializer(serializers.Serializer):
     valid_from = serializers.DateField()
     valid_to = serializers.DateField(allow_null=True)
     legal_basis = serializers.CharField()
+
+
+class TaxOpeningSerializer(serializers.Serializer):
+    """Tax balances brought from elsewhere: losses per basket (no expiry) and the year's unused IRRF."""
+
+    month = MonthField(help_text=_("Mês em que os saldos entram (AAAA-MM)."))
+    common_loss = serializers.DecimalField(**MONEY, min_value=0, default=0)
+    day_trade_loss = serializers.DecimalField(**MONEY, min_value=0, default=0)
+    fii_loss = serializers.DecimalField(**MONEY, min_value=0, default=0)
+    irrf_credit = serializers.DecimalField(**MONEY, min_value=0, default=0)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")

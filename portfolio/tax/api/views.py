@@ -1,5 +1,6 @@
 """Tax endpoints. Thin: validate, pick whose data, call the selectors/services, serialize."""
 
+import json
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -7,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -17,6 +18,7 @@ from ...analytics.api.common import USER_PARAM, target_user
 from ...analytics.api.views import AnalyticsView
 from .. import reports, selectors, services
 from ..jsonable import to_json
+from ..models import TaxOpeningBalance
 from ..rules import MissingRule
 from . import serializers as s
 
@@ -31,6 +33,22 @@ def _missing_rule(exc: MissingRule):
     return ValidationError({"detail": str(exc)})
 
 
+def json_response(request, raw: bytes):
+    """Cached JSON bytes as they are; the browsable API still gets its page."""
+    if getattr(request.accepted_renderer, "format", "") == "api":
+        return Response(json.loads(raw))
+    return HttpResponse(raw, content_type="application/json")
+
+
+def _month_response(request, selector):
+    month = _validated(s.MonthQuerySerializer, request.query_params)["month"]
+    try:
+        payload = selector(owner=target_user(request), month=month)
+    except MissingRule as exc:
+        raise _missing_rule(exc) from exc
+    return Response(to_json(payload))
+
+
 class MonthlyView(AnalyticsView):
     """The month's assessment: categories, baskets, losses carried, IRRF, DARF 6015/4600, filing."""
 
@@ -40,12 +58,7 @@ class MonthlyView(AnalyticsView):
         summary="Apuração mensal de IR (renda variável)",
     )
     def get(self, request):
-        month = _validated(s.MonthQuerySerializer, request.query_params)["month"]
-        try:
-            payload = selectors.monthly_assessment(owner=target_user(request), month=month)
-        except MissingRule as exc:
-            raise _missing_rule(exc) from exc
-        return Response(to_json(payload))
+        return _month_response(request, selectors.monthly_assessment)
 
 
 def _filing(request, serializer_class, service):
@@ -55,6 +68,56 @@ def _filing(request, serializer_class, service):
     except MissingRule as exc:
         raise _missing_rule(exc) from exc
     return Response(s.StoredAssessmentSerializer(row).data)
+
+
+class MonthlyExplainView(AnalyticsView):
+    """How the month's figures were reached: per basket each sale (date, asset, broker, quantity, value,
+    fees, average cost used, gain), the exemption test, losses in and out, the rule rows applied, the
+    IRRF lines and the DARF arithmetic. Its figures are those of ``tax/monthly/``, to the cent."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, required=True, description="AAAA-MM"), USER_PARAM],
+        responses=s.MonthlyExplanationSerializer,
+        summary="Explicação da apuração mensal",
+    )
+    def get(self, request):
+        month = _validated(s.MonthQuerySerializer, request.query_params)["month"]
+        owner = target_user(request)
+        try:
+            raw = selectors.cached_json(
+                owner.pk,
+                f"explain:{month:%Y%m}",
+                lambda: to_json(selectors.monthly_explanation(owner=owner, month=month)),
+            )
+        except MissingRule as exc:
+            raise _missing_rule(exc) from exc
+        return json_response(request, raw)
+
+
+class TaxOpeningView(AnalyticsView):
+    """The user's tax opening balance: GET it (404 if none), PUT to set it, DELETE to remove it."""
+
+    @extend_schema(parameters=[USER_PARAM], responses={200: s.TaxOpeningSerializer, 404: None})
+    def get(self, request):
+        row = TaxOpeningBalance.objects.filter(owner=target_user(request)).first()
+        if row is None:
+            raise NotFound(_("Sem saldo inicial de IR."))
+        return Response(s.TaxOpeningSerializer(row).data)
+
+    @extend_schema(request=s.TaxOpeningSerializer, parameters=[USER_PARAM], responses={200: s.TaxOpeningSerializer})
+    def put(self, request):
+        data = _validated(s.TaxOpeningSerializer, request.data)
+        row = services.tax_opening_save(
+            owner=target_user(request), actor=request.user, meta=RequestMeta.from_request(request), **data
+        )
+        return Response(s.TaxOpeningSerializer(row).data)
+
+    @extend_schema(parameters=[USER_PARAM], responses={204: None})
+    def delete(self, request):
+        services.tax_opening_delete(
+            owner=target_user(request), actor=request.user, meta=RequestMeta.from_request(request)
+        )
+        return Response(status=204)
 
 
 class FileMonthView(AnalyticsView):

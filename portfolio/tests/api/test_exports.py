@@ -84,26 +84,20 @@ def test_export_rejects_unknown_format_and_bad_filters_in_json(history, client_f
     assert response.status_code == 400 and "date_from" in response.json()
 
 
-def test_consolidated_positions_sum_brokers(user, client_for):
+def test_consolidated_positions_are_per_taxpayer(user, client_for):
+    """Issue 11 §3: one preço médio per CPF across brokers (the shape changed: custody per broker listed)."""
     portfolio = PortfolioFactory(owner=user)
     asset = AssetFactory(ticker="ITUB4")
-    trade(portfolio, asset, "compra", 100, "30.00", broker=BrokerFactory(name="XP"), on="2025-01-10")
-    trade(portfolio, asset, "compra", 100, "32.00", broker=BrokerFactory(name="Rico"), on="2025-01-11")
+    xp, rico = BrokerFactory(name="XP"), BrokerFactory(name="Rico")
+    trade(portfolio, asset, "compra", 100, "30.00", broker=xp, on="2025-01-10")
+    trade(portfolio, asset, "compra", 100, "32.00", broker=rico, on="2025-01-11")
     rows = client_for(user).get("/api/v1/positions/consolidated/").json()["results"]
-    assert rows == [
-        {
-            "asset_id": asset.pk,
-            "ticker": "ITUB4",
-            "name": asset.name,
-            "asset_type": "acao",
-            "asset_class": "renda_variavel",
-            "market": "BR",
-            "currency": "BRL",
-            "quantity": "200.0000000000",
-            "average_cost": "31.00000000",
-            "cost_basis": "6200.00",
-            "cost_basis_brl": "6200.00",
-            "realized_pnl": "0.00",
-            "realized_pnl_brl": "0.00",
-        }
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["view"], row["ticker"], row["category"]) == ("contribuinte", "ITUB4", "acoes")
+    assert (row["quantity"], row["average_cost"], row["cost_basis"]) == ("200.0000000000", "31.00000000", "6200.00")
+    assert row["realized_pnl_brl"] == "0.00"
+    assert row["custody"] == [
+        {"broker_id": xp.pk, "broker": "XP", "quantity": "100.0000000000"},
+        {"broker_id": rico.pk, "broker": "Rico", "quantity": "100.0000000000"},
     ]

@@ -152,3 +152,36 @@ def test_late_darf_shows_fine_and_selic_interest(user):
     # Selic of March (1.0025 compounded: 1.0025 %) and April (1 %), plus 1 % in May.
     assert late["interest_rate"] == D("3.0025")
     assert late["interest"] == D("13.46")
+
+
+def test_dirpf_codes_location_and_bonus_line(user):
+    """Issue 11 §2: LCI/LCA and Fiagro codes, the location as a country, the bonificação line 18."""
+    p = PortfolioFactory(owner=user)
+    xp = BrokerFactory(name="XP Investimentos", country="BR")
+    avenue = BrokerFactory(name="Avenue", country="US", default_currency="USD")
+    lci = AssetFactory(ticker="LCI-BANCO-X", asset_type="lci_lca", asset_class="renda_fixa")
+    cdb = AssetFactory(ticker="CDB-BANCO-Y", asset_type="cdb", asset_class="renda_fixa")
+    fiagro = AssetFactory(ticker="RZAG11", asset_type="fii", name="Riza Fiagro")
+    itsa = AssetFactory(ticker="ITSA4")
+    aapl = AssetFactory(ticker="AAPL", market="US", asset_type="stock", currency="USD")
+    for asset in (lci, cdb, fiagro, itsa):
+        trade(p, asset, "compra", 10, "100.00", broker=xp, on="2025-03-03")
+    trade(p, aapl, "compra", 1, "100.00", broker=avenue, fx_rate="5.00", on="2025-03-03")
+    services.event_create(
+        asset=itsa,
+        kind="bonificacao",
+        event_date=date(2025, 4, 1),
+        ratio_from=D(10),
+        ratio_to=D(1),
+        assigned_cost=D("5.00"),
+    )
+    report = selectors.annual_report(owner=user, year=2025)
+    codes = {b["ticker"]: (b["group"], b["code"], b["location"]) for b in report["bens_e_direitos"]}
+    assert codes["LCI-BANCO-X"][:2] == ("04", "02")
+    assert codes["CDB-BANCO-Y"][:2] == ("04", "01")
+    assert codes["RZAG11"][:2] == ("07", "02")
+    assert codes["ITSA4"][2] == "105 – Brasil"
+    assert codes["AAPL"][2] == "249 – Estados Unidos"
+    [bonus] = report["bonificacoes_18"]
+    assert (bonus["ticker"], bonus["quantity"], bonus["amount"]) == ("ITSA4", D("1"), D("5.00"))
+    assert report["rendimentos_isentos"]["bonificacoes_18"] == D("5.00")

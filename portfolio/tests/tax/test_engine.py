@@ -15,7 +15,8 @@ D = Decimal
     ("asset_type", "market", "ticker", "category"),
     [
         ("acao", "BR", "PETR4", "acoes"),
-        ("unit", "BR", "TAEE11", "acoes"),
+        ("unit", "BR", "TAEE11", "units"),  # issue 11 §2: units are not ações for the exemption
+        ("etf", "BR", "IMAB11", "etf"),
         ("acao", "BR", "ROXO34", "bdr"),
         ("outro", "BR", "IVVB39", "bdr"),
         ("stock", "BR", "AAPL", "bdr"),
