@@ -46,3 +46,15 @@ def test_parse_money_br_refuses_what_it_cannot_read(text):
 def test_badge_is_label_then_tone_and_escapes():
     assert badge("Falhou", "danger") == '<span class="x-badge x-badge-danger">Falhou</span>'
     assert badge("<b>", "nope") == '<span class="x-badge x-badge-muted">&lt;b&gt;</span>'
+
+
+def test_money_column_reads_the_rows_currency():
+    from types import SimpleNamespace
+
+    from exitus.admin_columns import money_column, seconds_column
+
+    column = money_column("amount", "valor", currency_from="asset.currency")
+    row = SimpleNamespace(amount=Decimal("1234.5"), asset=SimpleNamespace(currency="USD"))
+    assert column(None, row) == "US$ 1.234,50"
+    assert money_column("amount", "valor")(None, SimpleNamespace(amount=None)) == "—"
+    assert seconds_column("at", "quando")(None, SimpleNamespace(at=None)) == "—"

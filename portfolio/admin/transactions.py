@@ -12,6 +12,8 @@ from django.urls import path
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _
 
+from exitus.admin_columns import money_column
+
 from .. import exports, importers, services
 from ..models import Broker, Portfolio, Transaction
 from .base import ServiceAdmin, attach_errors, export_action, queue_rebuild, request_meta
@@ -21,6 +23,7 @@ IMPORT_SALT = "portfolio.admin.import"
 
 @admin.register(Transaction)
 class TransactionAdmin(ServiceAdmin):
+    net_amount_br = money_column("net_amount", _("valor líquido"), currency_from="currency")
     list_display = (
         "trade_date",
         "portfolio",
@@ -30,8 +33,7 @@ class TransactionAdmin(ServiceAdmin):
         "broker",
         "quantity",
         "unit_price",
-        "net_amount",
-        "currency",
+        "net_amount_br",
     )
     list_filter = ("kind", "currency", "asset__asset_type", "broker")
     search_fields = ("asset__ticker", "portfolio__name", "owner__username", "notes", "import_hash", "source_file")

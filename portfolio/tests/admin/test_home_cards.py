@@ -56,3 +56,17 @@ def test_billing_staff_and_investors_without_staff_see_no_investment_cards():
 
     assert 'data-card="portfolio.' not in home(staff_user("Operador", username="op.sem.carteira"))
     assert 'data-card="portfolio.totals"' in home(AdminFactory())
+
+
+def test_money_columns_use_brazilian_separators():
+    admin = AdminFactory()
+    MonthlyAssessment.objects.create(
+        owner=admin,
+        month=timezone.localdate().replace(day=1),
+        sales_total=Decimal("42325.30"),
+        darf_amount=Decimal("9.5"),
+    )
+    client = Client()
+    client.force_login(admin)
+    page = client.get(reverse("admin:portfolio_monthlyassessment_changelist")).content.decode()
+    assert "R$ 42.325,30" in page and "R$ 9,50" in page
