@@ -198,13 +198,14 @@ def robot_driver(robots):
 
 @pytest.fixture
 def shots(request):
-    """``shots("01-login", page)``: a full-page screenshot under var/screenshots/<test>/."""
+    """``shots("01-login", page)``: a full-page screenshot under var/screenshots/<test>/
+    (``full_page=False`` for a page as long as ReDoc's: the visible part only)."""
     folder = SCREENSHOTS / request.node.name.split("[")[0]
     folder.mkdir(parents=True, exist_ok=True)
 
-    def take(name, page):
+    def take(name, page, *, full_page=True):
         path = folder / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page, timeout=60_000)
         return path
 
     return take

@@ -98,7 +98,7 @@ def test_redoc_renders_with_no_request_off_the_machine(site, page, shots):
     page.goto(f"{site}/api/redoc/")
     expect(page.locator("#redoc-container h1").first).to_contain_text("Exitus API", timeout=30_000)
     page.wait_for_load_state("networkidle")
-    shots("redoc", page)
+    shots("redoc", page, full_page=False)
     outside = [url for url in requested if urlsplit(url).hostname not in ("127.0.0.1", "localhost", None)]
     outside = [url for url in outside if not url.startswith(("data:", "blob:"))]
     assert outside == [], outside
