@@ -92,9 +92,10 @@ class BillingAdminMixin:
             )
 
 
-def service_action(description, permission, service: str, done, *, target: str, select=None):
+def service_action(service: str, permission: str, description, done: tuple[str, str], *, target: str, select=None):
     """A bulk action that calls ``services.<service>(<target>=row, actor=..., meta=...)`` for each
-    selected row (or each row ``select(queryset)`` picks) and reports ``done(n)`` and the refusals."""
+    selected row (or each row ``select(queryset)`` picks) and reports how many worked (``done``:
+    singular and plural, with ``%d``) and why the others did not."""
 
     @admin.action(description=description, permissions=[permission])
     def action(modeladmin, request, queryset):
@@ -105,8 +106,18 @@ def service_action(description, permission, service: str, done, *, target: str, 
             request,
             select(queryset) if select else queryset,
             lambda row, meta: call(**{target: row}, actor=request.user, meta=meta),
-            done,
+            lambda n: ngettext(done[0], done[1], n) % n,
         )
 
     action.__name__ = f"action_{service}"
     return action
+
+
+# What each bulk action reports (singular, plural).
+DONE = {
+    "download": ("%d download enfileirado.", "%d downloads enfileirados."),
+    "approve": ("%d fatura aprovada.", "%d faturas aprovadas."),
+    "send_to_sat": ("%d envio ao SAT enfileirado.", "%d envios ao SAT enfileirados."),
+    "cancel": ("%d execução cancelada.", "%d execuções canceladas."),
+    "retry": ("%d nova tentativa enfileirada.", "%d novas tentativas enfileiradas."),
+}

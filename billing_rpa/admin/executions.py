@@ -19,7 +19,7 @@ from exitus.admin_columns import seconds_column
 from .. import selectors, services
 from ..models import BillingNotification, Execution
 from ..notifications import notification_mark_read
-from .base import BillingAdminMixin, execution_badge, seconds, service_action
+from .base import DONE, BillingAdminMixin, execution_badge, seconds, service_action
 
 
 @admin.register(Execution)
@@ -119,18 +119,10 @@ class ExecutionAdmin(BillingAdminMixin, admin.ModelAdmin):
         return self._json(obj.error_data)
 
     action_cancel = service_action(
-        _("Cancelar execuções"),
-        "operate",
-        "execution_cancel",
-        lambda n: ngettext("%d execução cancelada.", "%d execuções canceladas.", n) % n,
-        target="execution",
+        "execution_cancel", "operate", _("Cancelar execuções"), DONE["cancel"], target="execution"
     )
     action_retry = service_action(
-        _("Repetir execuções"),
-        "operate",
-        "execution_retry",
-        lambda n: ngettext("%d nova tentativa enfileirada.", "%d novas tentativas enfileiradas.", n) % n,
-        target="execution",
+        "execution_retry", "operate", _("Repetir execuções"), DONE["retry"], target="execution"
     )
 
     def get_urls(self):

@@ -24,7 +24,7 @@ from .. import reports, selectors, services, storage
 from ..choices import KIND_SOURCE_STATUS, ExecutionKind, ExecutionStatus, ProcessStatus
 from ..models import Carrier, InvoiceProcess
 from ..validators import MONTH_RE
-from .base import EXECUTION_TONES, BillingAdminMixin, execution_badge, process_badge, seconds, service_action
+from .base import DONE, EXECUTION_TONES, BillingAdminMixin, execution_badge, process_badge, seconds, service_action
 
 ACTION_LABELS = {
     "download": _("Baixar fatura (robô)"),
@@ -40,27 +40,35 @@ ACTION_STYLES = {"approve": "x-btn-success", "reject": "x-btn-danger", "cancel":
 FORM_ACTIONS = {"upload": "billing_rpa_invoiceprocess_upload", "reject": "billing_rpa_invoiceprocess_reject"}
 
 
-class MonthListFilter(admin.SimpleListFilter):
-    title = _("mês/ano")
-    parameter_name = "month"
+def equals_filter(title, parameter: str, field: str, choices):
+    """A list filter ``?<parameter>=<value>`` → ``field == value``; ``choices()`` lists ``(value, label)``."""
 
-    def lookups(self, request, model_admin):
-        months = InvoiceProcess.objects.order_by("-period").values_list("month", flat=True).distinct()[:36]
-        return [(m, m) for m in months]
+    class EqualsFilter(admin.SimpleListFilter):
+        def lookups(self, request, model_admin):
+            return choices()
 
-    def queryset(self, request, queryset):
-        return queryset.filter(month=self.value()) if self.value() else queryset
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    EqualsFilter.title, EqualsFilter.parameter_name = title, parameter
+    return EqualsFilter
 
 
-class CarrierCodeFilter(admin.SimpleListFilter):
-    title = _("operadora")
-    parameter_name = "carrier"
-
-    def lookups(self, request, model_admin):
-        return list(Carrier.objects.order_by("code").values_list("code", "name"))
-
-    def queryset(self, request, queryset):
-        return queryset.filter(client__carrier__code=self.value()) if self.value() else queryset
+MonthListFilter = equals_filter(
+    _("mês/ano"),
+    "month",
+    "month",
+    lambda: [
+        (m, m) for m in InvoiceProcess.objects.order_by("-period").values_list("month", flat=True).distinct()[:36]
+    ],
+)
+# ?carrier=VIVO: the month overview's links name the carrier by its code.
+CarrierCodeFilter = equals_filter(
+    _("operadora"),
+    "carrier",
+    "client__carrier__code",
+    lambda: list(Carrier.objects.order_by("code").values_list("code", "name")),
+)
 
 
 class LateListFilter(admin.SimpleListFilter):
@@ -270,39 +278,27 @@ class InvoiceProcessAdmin(BillingAdminMixin, admin.ModelAdmin):
     # --- bulk actions: each calls a service per process and reports counts ----------------
 
     action_download = service_action(
-        _("Baixar faturas (robô)"),
-        "operate",
-        "process_request_download",
-        lambda n: ngettext("%d download enfileirado.", "%d downloads enfileirados.", n) % n,
-        target="process",
+        "process_request_download", "operate", _("Baixar faturas (robô)"), DONE["download"], target="process"
     )
     action_approve = service_action(
-        _("Aprovar faturas"),
-        "approve",
-        "process_approve",
-        lambda n: ngettext("%d fatura aprovada.", "%d faturas aprovadas.", n) % n,
-        target="process",
+        "process_approve", "approve", _("Aprovar faturas"), DONE["approve"], target="process"
     )
     action_send_to_sat = service_action(
-        _("Enviar ao SAT"),
-        "operate",
-        "process_request_sat_upload",
-        lambda n: ngettext("%d envio ao SAT enfileirado.", "%d envios ao SAT enfileirados.", n) % n,
-        target="process",
+        "process_request_sat_upload", "operate", _("Enviar ao SAT"), DONE["send_to_sat"], target="process"
     )
     action_cancel = service_action(
-        _("Cancelar execuções em andamento"),
-        "operate",
         "execution_cancel",
-        lambda n: ngettext("%d execução cancelada.", "%d execuções canceladas.", n) % n,
+        "operate",
+        _("Cancelar execuções em andamento"),
+        DONE["cancel"],
         target="execution",
         select=lambda processes: selectors.executions_running().filter(process__in=processes.values("pk")),
     )
     action_retry = service_action(
-        _("Repetir a última etapa que falhou"),
-        "operate",
         "execution_retry",
-        lambda n: ngettext("%d nova tentativa enfileirada.", "%d novas tentativas enfileiradas.", n) % n,
+        "operate",
+        _("Repetir a última etapa que falhou"),
+        DONE["retry"],
         target="execution",
         select=lambda processes: [s for s in map(selectors.process_retry_target, processes) if s is not None],
     )
