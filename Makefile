@@ -9,9 +9,14 @@ PORT ?= 8000
 RPA_SIMULATOR_PORT ?= 8765
 
 # make run is a development stack: DEBUG on, demo data, the RPA simulator as the robots.
+# BILLING_PUBLIC_BASE_URL is where robots fetch invoice files (the SAT upload's url_arquivo): it
+# follows PORT, so `make run PORT=8123` works end to end (set it yourself behind a proxy).
 RUN_ENV := DEBUG=true RPA_API_URL=$${RPA_API_URL:-http://127.0.0.1:$(RPA_SIMULATOR_PORT)} \
 	RPA_API_TOKEN=$${RPA_API_TOKEN:-dev-rpa-token} PORT=$(PORT) HOST=$(HOST) RPA_SIMULATOR_PORT=$(RPA_SIMULATOR_PORT) \
-	EXITUS_PUBLIC_URL=$${EXITUS_PUBLIC_URL:-http://$(HOST):$(PORT)}
+	BILLING_PUBLIC_BASE_URL=$${BILLING_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
+	TZ=$${TZ:-America/Sao_Paulo}
+# TZ: honcho stamps each line with its own clock; Django logs in TIME_ZONE (America/Sao_Paulo).
+# One zone for both, so a line never shows two different times.
 
 .PHONY: run test fuzz bench lint format venv install install-dev migrate clean help
 

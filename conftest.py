@@ -17,6 +17,23 @@ def _celery_tasks_registered():
 
 
 @pytest.fixture(autouse=True)
+def _migration_data_after_flush(request, django_db_blocker):
+    """After a transactional test's flush, put back what the data migrations seeded (groups, tax
+    rules...), so the tests that follow in the same xdist worker find the database as migrated.
+    Autouse, so it is set up before ``transactional_db`` and torn down after its flush."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        transactional = True
+    if transactional:
+        from exitus.tests.migration_data import restore
+
+        with django_db_blocker.unblock():
+            restore()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_state(settings, tmp_path):
     """Each test gets empty caches (throttle counters included) and its own media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"

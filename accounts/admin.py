@@ -1,9 +1,10 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from exitus.admin_badges import badge
 
 from . import services
 from .audit import RequestMeta
@@ -11,7 +12,7 @@ from .choices import Role
 from .forms import UserChangeForm, UserCreationForm
 from .models import AuditEvent, User
 
-ROLE_COLOURS = {Role.ADMIN: "#b42318", Role.USER: "#175cd3", Role.READONLY: "#667085"}
+ROLE_TONES = {Role.ADMIN: "danger", Role.USER: "info", Role.READONLY: "muted"}
 
 
 @admin.register(User)
@@ -37,11 +38,7 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description=_("papel"), ordering="role")
     def role_badge(self, obj):
-        return format_html(
-            '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px">{}</span>',
-            ROLE_COLOURS.get(obj.role, "#667085"),
-            obj.get_role_display(),
-        )
+        return badge(obj.get_role_display(), ROLE_TONES.get(obj.role, "muted"))
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

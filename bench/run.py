@@ -31,7 +31,10 @@ BASELINE_PASSWORD = "bench-password-123"
 
 WRK_SCRIPT = r"""
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+local token = os.getenv("BENCH_TOKEN")
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie and cookie ~= "" then wrk.headers["Cookie"] = cookie end
 wrk.headers["Content-Type"] = "application/json"
 local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then wrk.body = body end
@@ -148,12 +151,14 @@ class Context:
         response.raise_for_status()
         return response.json()["access"]
 
-    def load(self, path, *, token, seconds=None, connections=None, method="GET", body=None, threads=2):
+    def load(self, path, *, token, seconds=None, connections=None, method="GET", body=None, threads=2, cookie=""):
+        """``token``: a JWT (the API); ``cookie``: a ``Cookie`` header instead (the admin's session)."""
         seconds = seconds or self.seconds
         connections = connections or self.connections
         env = {
             **os.environ,
-            "BENCH_TOKEN": token,
+            "BENCH_TOKEN": token or "",
+            "BENCH_COOKIE": cookie,
             "BENCH_METHOD": method,
             "BENCH_BODY": json.dumps(body) if body else "",
         }
@@ -177,9 +182,9 @@ class Context:
             "seconds": seconds,
         }
 
-    def warm_up(self, path, *, token):
+    def warm_up(self, path, *, token, cookie=""):
         """A short burst so every worker has loaded its code and opened its connections."""
-        self.load(path, token=token, seconds=2, connections=min(8, self.connections))
+        self.load(path, token=token, seconds=2, connections=min(8, self.connections), cookie=cookie)
 
     def timer(self):
         return Timer()
@@ -274,6 +279,8 @@ def main():
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_HSTS_SECONDS": "0",
         "LOG_LEVEL": "WARNING",
+        # Admin pages need the static manifest of a production build (collected below).
+        "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
         "CELERY_BROKER_URL": redis_url or "memory://",
         # Never let a benchmark reach a real quote provider.
         "QUOTES_MODE": "offline",
@@ -292,6 +299,7 @@ def main():
 
     django.setup()
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
 
     port = free_port()
     script = Path(tempfile.mkstemp(suffix=".lua")[1])

@@ -10,8 +10,11 @@ class BillingRpaConfig(AppConfig):
         from accounts.groups import register_staff_groups
         from scheduling.cleanup import register_cleanup
 
+        from . import quiet_poller
         from .choices import BillingGroup
 
+        # The 5-second poller's routine lines log at DEBUG (the development console stays readable).
+        quiet_poller.install()
         # Billing staff keep admin access when they stop being ADMIN.
         register_staff_groups(*BillingGroup.values)
         # Robot log lines are kept LOG_RETENTION_DAYS, then deleted by the scheduling app's cleanup job.

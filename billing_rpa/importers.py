@@ -10,6 +10,7 @@ from collections import Counter
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.audit import NO_REQUEST, snapshot
 
@@ -33,9 +34,22 @@ IMPORT_COLUMNS = {
     "ativo": "active",
 }
 IMPORT_REQUIRED = ("razao_social", "cnpj", "operadora")
+# The report's words, as operators read them.
+IMPORT_STATUS_LABELS = {
+    "created": gettext_lazy("criado"),
+    "updated": gettext_lazy("atualizado"),
+    "unchanged": gettext_lazy("sem alteração"),
+    "error": gettext_lazy("erro"),
+}
+FIELD_COLUMNS = {field_name: column for column, field_name in IMPORT_COLUMNS.items()}
 IMPORT_MAX_ROWS = 50_000
 TRUE_WORDS = {"1", "true", "sim", "s", "yes", "y", "ativo", "x"}
 FALSE_WORDS = {"0", "false", "nao", "não", "n", "no", "inativo"}
+
+
+def decode_csv(raw) -> str:
+    """The file's text (UTF-8, with or without BOM, or Windows-1252)."""
+    return _decode(raw)
 
 
 def _decode(raw) -> str:
@@ -145,3 +159,26 @@ def clients_import_csv(*, raw, dry_run=False, actor=None, meta=NO_REQUEST) -> di
         if dry_run:
             transaction.set_rollback(True)
     return {"dry_run": dry_run, "total": len(rows), "counts": dict(counts), "rows": report_rows}
+
+
+def import_template_csv(carrier_codes) -> str:
+    """A CSV to fill in: every accepted column, ``;``-separated, and one example row."""
+    example = {
+        "razao_social": "Exemplo Telecom Ltda",
+        "nome_sat": "EXEMPLO TELECOM",
+        "cnpj": "11.222.333/0001-81",
+        "operadora": (list(carrier_codes) or ["VIVO"])[0],
+        "filtro": "",
+        "servico": "MOVEL",
+        "dados_sat": "",
+        "unidade": "Matriz",
+        "login_portal": "usuario@exemplo.com.br",
+        "senha_portal": "",
+        "cpf": "",
+        "ativo": "sim",
+    }
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(list(IMPORT_COLUMNS))
+    writer.writerow([example[column] for column in IMPORT_COLUMNS])
+    return buffer.getvalue()

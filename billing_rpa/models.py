@@ -269,6 +269,9 @@ class BillingNotification(TimeStampedModel):
     )
     emailed_to = models.PositiveIntegerField(_("e-mails enviados"), default=0)
     read_at = models.DateTimeField(_("lida em"), null=True, blank=True)
+    # A failure notice resolves itself when the failed step later succeeds (see notifications).
+    resolved_at = models.DateTimeField(_("resolvida em"), null=True, blank=True, db_index=True)
+    resolution = models.CharField(_("resolução"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("notificação de faturamento")

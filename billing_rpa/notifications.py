@@ -10,7 +10,9 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import ExecutionStatus, NotificationAudience, NotificationKind, ProcessStatus
+from exitus.formats import money_br
+
+from .choices import ExecutionKind, ExecutionStatus, NotificationAudience, NotificationKind, ProcessStatus
 from .models import BillingNotification, Execution, InvoiceProcess
 from .selectors import late_processes, staff_emails
 
@@ -45,7 +47,7 @@ def notify_pending_approvals() -> dict:
     if not count:
         return {"pending": 0, "emailed": 0}
     lines = [
-        f"- {p.client.legal_name} ({p.client.carrier.code}) {p.month}: R$ {p.amount or 0:.2f}"
+        f"- {p.client.legal_name} ({p.client.carrier.code}) {p.month}: {money_br(p.amount)}"
         for p in pending.order_by("period", "client__legal_name")[:50]
     ]
     if count > len(lines):
@@ -71,6 +73,13 @@ def notify_execution_failed(execution_id) -> dict:
         return {"notified": 0}
     if BillingNotification.objects.filter(execution=execution, kind=NotificationKind.EXECUTION_FAILED).exists():
         return {"notified": 0}  # a redelivered task tells nobody twice
+    if Execution.objects.filter(
+        process_id=execution.process_id,
+        kind__in=_same_step(execution.kind),
+        status=ExecutionStatus.CONCLUIDO,
+        created_at__gt=execution.created_at,
+    ).exists():
+        return {"notified": 0}  # the step already succeeded since: nothing left to act on
     process = execution.process
     title = _("%(kind)s falhou: %(client)s %(month)s") % {
         "kind": execution.get_kind_display(),
@@ -122,3 +131,30 @@ def notify_late_processes() -> dict:
 
 def notification_mark_read(*, queryset) -> int:
     return queryset.filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+def _same_step(kind) -> list[str]:
+    if kind == ExecutionKind.DOWNLOAD_FATURA:
+        return [ExecutionKind.DOWNLOAD_FATURA, ExecutionKind.UPLOAD_MANUAL]
+    return [kind]
+
+
+def notifications_resolve_step(*, process_id, kind, execution_id=None) -> int:
+    """The step ``kind`` of a process succeeded: its failure notices mark themselves resolved.
+
+    Called inside the transaction that records the success (a robot step completed, or the
+    invoice uploaded by hand in place of a failed download).
+    """
+    kinds = [kind]
+    if kind == ExecutionKind.UPLOAD_MANUAL:
+        kinds.append(ExecutionKind.DOWNLOAD_FATURA)  # the upload replaces the download that failed
+    if execution_id is not None:
+        how = _("Resolvida: a execução #%(id)d concluiu a etapa.") % {"id": execution_id}
+    else:
+        how = _("Resolvida: a etapa foi concluída.")
+    return BillingNotification.objects.filter(
+        process_id=process_id,
+        kind=NotificationKind.EXECUTION_FAILED,
+        execution__kind__in=kinds,
+        resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now(), resolution=how[:200])

@@ -5,15 +5,19 @@ task names); whether a month's report already went out is read from the job hist
 through ``scheduling.selectors``.
 """
 
+import io
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from scheduling.selectors import job_succeeded_with
 
+from .choices import ProcessStatus
 from .models import BillingClient, InvoiceProcess
 from .selectors import monthly_report, monthly_report_csv, staff_emails
 from .validators import month_label
@@ -76,3 +80,59 @@ def check_monthly_processes(*, today=None):
                 to=recipients,
             ).send(fail_silently=False)
     return {"month": month, "created": created, "active_clients": expected, "missing": missing}
+
+
+def monthly_report_xlsx(report: dict) -> bytes:
+    """The month's report as a spreadsheet: one sheet per carrier total, one of late processes.
+
+    Amounts are numbers (Decimal, two places) formatted as Brazilian reais, so they add up in Excel.
+    """
+
+    money = '"R$" #,##0.00'
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Operadoras"
+    statuses = list(ProcessStatus)
+    sheet.append([_("Mês"), _("Operadora"), _("Nome"), _("Total"), *[str(s.label) for s in statuses], _("Valor")])
+    for entry in report["by_carrier"]:
+        sheet.append(
+            [
+                report["month"],
+                entry["carrier"],
+                entry["name"],
+                entry["total"],
+                *(entry["by_status"][s.value] for s in statuses),
+                entry["amount"],
+            ]
+        )
+    sheet.append(
+        [
+            report["month"],
+            "TOTAL",
+            "",
+            report["total"],
+            *(report["by_status"][s.value] for s in statuses),
+            report["amount"],
+        ]
+    )
+    for cell in sheet[get_column_letter(len(statuses) + 5)][1:]:
+        cell.number_format = money
+    late = book.create_sheet(_("Atrasados"))
+    late.append(["id", _("Cliente"), "CNPJ", _("Operadora"), _("Status"), _("Vencimento")])
+    labels = dict(ProcessStatus.choices)
+    for item in report["late"]:
+        late.append(
+            [
+                item["id"],
+                item["client"],
+                item["cnpj"],
+                item["carrier"],
+                str(labels.get(item["status"], "")),
+                item["due_date"],
+            ]
+        )
+    for cell in late["F"][1:]:
+        cell.number_format = "DD/MM/YYYY"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -69,6 +69,7 @@ THIRD_PARTY_APPS = [
     "storages",
 ]
 LOCAL_APPS = [
+    "exitus",  # the admin console: home page cards, badge and money helpers, templates and static
     "accounts",
     "portfolio",
     "quotes",

@@ -316,3 +316,20 @@ def _target(portfolio: Portfolio, by_class: dict, total: Decimal) -> list:
             }
         )
     return rows
+
+
+def console_totals() -> dict:
+    """The admin home's investment figures: portfolios, investors and open positions, and their
+    cost in BRL (what was paid; market value needs quotes and lives in each dashboard)."""
+    from django.db.models import Count
+
+    open_positions = Position.objects.filter(quantity__gt=0)
+    figures = open_positions.aggregate(
+        positions=Count("pk"), investors=Count("owner", distinct=True), cost_brl=Sum("cost_basis_brl")
+    )
+    return {
+        "portfolios": Portfolio.objects.count(),
+        "investors": figures["investors"],
+        "positions": figures["positions"],
+        "cost_brl": figures["cost_brl"] if figures["positions"] else ZERO,
+    }

@@ -10,12 +10,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import RequestMeta, audit_record
+from exitus import console
+from exitus.admin_badges import PALETTE, badge, coloured
+from exitus.formats import percent_br
 from exitus.queueing import QueueUnavailable, publish_or_unavailable
 
 from . import markets, selectors, services
@@ -34,15 +38,8 @@ from .models import (
     WatchlistItem,
 )
 
-GREEN, AMBER, RED, GREY = "#067647", "#b54708", "#b42318", "#667085"
-
-
-def badge(text, colour):
-    return format_html(
-        '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px;white-space:nowrap">{}</span>',
-        colour,
-        text,
-    )
+# Tones of the project's one palette (exitus.admin_badges); the sparkline needs the colours themselves.
+GREEN, AMBER, RED, GREY = "success", "warning", "danger", "muted"
 
 
 def fmt_price(value):
@@ -153,8 +150,8 @@ class QuoteAdmin(ReadOnlyAdmin):
     def change_cell(self, obj):
         if obj.change_percent is None:
             return "—"
-        colour = GREEN if obj.change_percent >= 0 else RED
-        return format_html('<span style="color:{}">{}%</span>', colour, f"{obj.change_percent:+.2f}")
+        tone = GREEN if obj.change_percent >= 0 else RED
+        return coloured(f"{'+' if obj.change_percent >= 0 else ''}{percent_br(obj.change_percent, 2)}", tone)
 
     @admin.display(description=_("idade"), ordering="-fetched_at")
     def age(self, obj):
@@ -298,7 +295,7 @@ def svg_chart(points, width=640, height=160):
         f"{i * step:.1f},{height - (v - low) / span * (height - 10) - 5:.1f}" for i, v in enumerate(values)
     )
     first, last = points[0], points[-1]
-    colour = GREEN if values[-1] >= values[0] else RED
+    colour = PALETTE[GREEN if values[-1] >= values[0] else RED]
     return format_html(
         '<svg width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
         'style="background:#f9fafb;border:1px solid #eaecf0">'
@@ -571,7 +568,8 @@ class PriceAnomalyAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("variação"), ordering="change_percent")
     def change_cell(self, obj):
-        return format_html('<strong style="color:{}">{}%</strong>', RED, f"{obj.change_percent:+.2f}")
+        sign = "+" if obj.change_percent >= 0 else ""
+        return format_html("<strong>{}</strong>", coloured(f"{sign}{percent_br(obj.change_percent, 2)}", RED))
 
     @admin.display(description=_("situação"), ordering="status")
     def status_cell(self, obj):
@@ -606,3 +604,26 @@ class WatchlistItemAdmin(admin.ModelAdmin):
     search_fields = ("owner__username", "asset__ticker")
     raw_id_fields = ("owner", "asset")
     list_select_related = ("owner", "asset")
+
+
+@console.card_provider(order=40)
+def quote_cards(user, today):
+    """The home page's quote freshness card, for investor staff and ADMIN."""
+    if not (user.is_active and user.is_staff and (user.is_superuser or user.has_perm("quotes.view_quote"))):
+        return []
+    figures = selectors.held_quote_freshness()
+    problems = figures["stale"] + figures["missing"]
+    detail = _("%(fresh)d atuais, %(stale)d vencidas, %(missing)d sem cotação") % figures
+    if figures["oldest"] is not None:
+        detail += " · " + _("mais antiga: %(t)s") % {"t": fmt_time(figures["oldest"])}
+    return [
+        console.Card(
+            key="quotes.freshness",
+            title=_("Cotações dos ativos em carteira"),
+            value=f"{figures['fresh']}/{figures['held']}",
+            url=reverse("admin:quotes_quote_changelist"),
+            tone="success" if not problems else ("warning" if figures["fresh"] else "danger"),
+            detail=detail,
+            group=_("Investimentos"),
+        )
+    ]

@@ -398,3 +398,23 @@ def signals_ranking(*, assets, limit: int = 10) -> list:
     ]
     rows.sort(key=lambda r: (r["score"] is None, -Decimal(r["score"] or 0), r["ticker"]))
     return rows[:limit]
+
+
+def held_quote_freshness(*, now=None) -> dict:
+    """For the admin home: of the assets someone holds, how many quotes are current, stale or
+    missing (current per ``markets.fresh_until``: market hours, weekends, holidays), and the oldest."""
+    from django.utils import timezone
+
+    from . import markets
+
+    now = now or timezone.now()
+    held = held_asset_ids()
+    quotes = list(Quote.objects.filter(asset_id__in=held).select_related("asset").only("fetched_at", "asset__market"))
+    stale = [q for q in quotes if now >= markets.fresh_until(q.asset.market, q.fetched_at)]
+    return {
+        "held": len(held),
+        "fresh": len(quotes) - len(stale),
+        "stale": len(stale),
+        "missing": len(held) - len(quotes),
+        "oldest": min((q.fetched_at for q in quotes), default=None),
+    }

@@ -1,4 +1,8 @@
-"""Schedules in the admin: only catalogue jobs, validated parameters, next run in São Paulo, run now."""
+"""Schedules in the operators' language ("Agendamentos"): only catalogue jobs, validated parameters,
+the schedule as a Portuguese sentence, next run in São Paulo, last result, run now; the job history
+with seconds, hiding the 5-second robot poller unless asked for. Third-party labels (celery-beat,
+celery results, token blacklist) are translated in ``exitus/locale``; their schedules' admins here
+add the sentence column."""
 
 import json
 
@@ -9,34 +13,45 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_celery_beat.admin import CrontabScheduleAdmin as BaseCrontabScheduleAdmin
 from django_celery_beat.admin import PeriodicTaskAdmin as BasePeriodicTaskAdmin
 from django_celery_beat.admin import PeriodicTaskForm as BasePeriodicTaskForm
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from accounts.audit import RequestMeta
+from exitus.admin_badges import badge, coloured
+from exitus.admin_columns import seconds_column
+from exitus.formats import moment_br
 
-from . import services
+from . import (
+    dashboard,  # noqa: F401 - registers the home page's scheduling cards
+    services,
+)
 from .catalogue import JOBS, job_for_task, validate_params
 from .choices import JobRunStatus
+from .cron_text import describe
 from .models import JobRun
-from .selectors import last_runs_by_periodic_task
+from .selectors import POLLER_JOB, last_runs_by_periodic_task
 
-STATUS_COLOURS = {
-    JobRunStatus.SUCCESS: "#067647",
-    JobRunStatus.FAILURE: "#b42318",
-    JobRunStatus.RUNNING: "#175cd3",
-    JobRunStatus.QUEUED: "#175cd3",
-    JobRunStatus.RETRY: "#b54708",
-    JobRunStatus.SKIPPED: "#667085",
+STATUS_TONES = {
+    JobRunStatus.SUCCESS: "success",
+    JobRunStatus.FAILURE: "danger",
+    JobRunStatus.RUNNING: "info",
+    JobRunStatus.QUEUED: "info",
+    JobRunStatus.RETRY: "warning",
+    JobRunStatus.SKIPPED: "muted",
 }
 
 
 def status_badge(status, label):
-    return format_html(
-        '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px;white-space:nowrap">{}</span>',
-        STATUS_COLOURS.get(status, "#667085"),
-        label,
-    )
+    return badge(label, STATUS_TONES.get(status, "muted"))
+
+
+seconds = moment_br
+
+
+def cron_expression(cron) -> str:
+    return " ".join([cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week])
 
 
 def task_result_url(task_id):
@@ -85,7 +100,8 @@ admin.site.unregister(PeriodicTask)
 @admin.register(PeriodicTask)
 class PeriodicTaskAdmin(BasePeriodicTaskAdmin):
     form = CatalogueTaskForm
-    list_display = ("name", "job_key", "enabled", "schedule_text", "next_run", "last_run_at", "last_run", "catch_up")
+    # The last result shows its own time, so the bare last_run_at column is left out.
+    list_display = ("name", "job_key", "enabled", "schedule_text", "next_run", "last_run", "catch_up")
     list_filter = ("enabled", "task")
     actions = ("run_now", "enable_tasks", "disable_tasks")
     fieldsets = (
@@ -101,15 +117,17 @@ class PeriodicTaskAdmin(BasePeriodicTaskAdmin):
     @admin.display(description=_("job"))
     def job_key(self, obj):
         job = job_for_task(obj.task)
-        return job.key if job else format_html('<span style="color:#b42318">{}</span>', obj.task)
+        return job.key if job else coloured(obj.task, "danger")
 
-    @admin.display(description=_("agenda"))
+    @admin.display(description=_("quando"))
     def schedule_text(self, obj):
         if obj.crontab_id:
-            cron = obj.crontab
-            return " ".join([cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week])
+            expression = cron_expression(obj.crontab)
+            return format_html('<span title="{}">{}</span>', expression, describe(expression))
         if obj.interval_id:
-            return str(obj.interval)
+            return _interval_text(obj.interval)
+        if obj.clocked_id:
+            return _("Uma vez, em %(t)s") % {"t": seconds(obj.clocked.clocked_time)}
         return "—"
 
     @admin.display(description=_("execução perdida"))
@@ -125,13 +143,19 @@ class PeriodicTaskAdmin(BasePeriodicTaskAdmin):
         moment = services.next_run_at(obj)
         return moment.strftime("%d/%m/%Y %H:%M") if moment else _("desativado")
 
-    @admin.display(description=_("última execução"))
+    @admin.display(description=_("último resultado"))
     def last_run(self, obj):
         status = getattr(obj, "last_run_status", None)
         if not status:
             return "—"
-        badge = status_badge(status, JobRunStatus(status).label)
-        return format_html('<a href="{}">{}</a>', task_result_url(obj.last_run_task_id), badge)
+        when = getattr(obj, "last_run_finished_at", None) or getattr(obj, "last_run_created_at", None)
+        url = reverse("admin:scheduling_jobrun_changelist") + f"?periodic_task_name={obj.name}"
+        return format_html(
+            '<a href="{}">{}</a> <small>{}</small>',
+            url,
+            status_badge(status, JobRunStatus(status).label),
+            seconds(when),
+        )
 
     @admin.action(description=_("Executar agora"))
     def run_now(self, request, queryset):
@@ -154,20 +178,77 @@ class PeriodicTaskAdmin(BasePeriodicTaskAdmin):
             self.message_user(request, format_html("{}{}", text, links), messages.SUCCESS)
 
 
+def _interval_text(interval) -> str:
+    units = {
+        "days": (_("dia"), _("dias")),
+        "hours": (_("hora"), _("horas")),
+        "minutes": (_("minuto"), _("minutos")),
+        "seconds": (_("segundo"), _("segundos")),
+        "microseconds": (_("microssegundo"), _("microssegundos")),
+    }
+    one, many = units.get(interval.period, (interval.period, interval.period))
+    if interval.every == 1:
+        return _("A cada %(unit)s") % {"unit": one}
+    return _("A cada %(n)d %(unit)s") % {"n": interval.every, "unit": many}
+
+
+admin.site.unregister(CrontabSchedule)
+
+
+@admin.register(CrontabSchedule)
+class CrontabScheduleAdmin(BaseCrontabScheduleAdmin):
+    list_display = ("sentence", "expression", "timezone")
+
+    @admin.display(description=_("quando"))
+    def sentence(self, obj):
+        return describe(cron_expression(obj))
+
+    @admin.display(description=_("expressão cron"))
+    def expression(self, obj):
+        return cron_expression(obj)
+
+
+class JobFilter(admin.SimpleListFilter):
+    """By job; without a choice the 5-second robot poller is hidden (it would bury everything else)."""
+
+    title = _("job")
+    parameter_name = "job"
+    ALL = "__todos__"
+
+    def lookups(self, request, model_admin):
+        return [(self.ALL, _("Todos, inclusive o acompanhamento de robôs"))] + [
+            (job.key, f"{job.label} ({job.key})") for job in JOBS
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.ALL:
+            return queryset
+        if self.value():
+            return queryset.filter(job=self.value())
+        return queryset.exclude(job=POLLER_JOB)
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice.get("display") == _("All"):
+                choice["display"] = _("Todos, exceto o acompanhamento de robôs (padrão)")
+            yield choice
+
+
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):
     list_display = (
-        "created_at",
+        "created_s",
         "job",
         "status_cell",
         "trigger",
         "triggered_by",
-        "started_at",
-        "finished_at",
+        "started_s",
+        "finished_s",
+        "duration_text",
         "counts_text",
         "result_link",
     )
-    list_filter = ("job", "status", "trigger")
+    list_filter = (JobFilter, "status", "trigger")
     search_fields = ("job", "task_id", "periodic_task_name", "error")
     date_hierarchy = "created_at"
     list_select_related = ("triggered_by",)
@@ -182,6 +263,17 @@ class JobRunAdmin(admin.ModelAdmin):
     @admin.display(description=_("status"), ordering="status")
     def status_cell(self, obj):
         return status_badge(obj.status, obj.get_status_display())
+
+    created_s = seconds_column("created_at", _("enfileirado em"))
+
+    started_s = seconds_column("started_at", _("início"))
+
+    finished_s = seconds_column("finished_at", _("fim"))
+
+    @admin.display(description=_("duração"))
+    def duration_text(self, obj):
+        duration = obj.duration
+        return f"{duration.total_seconds():.1f} s".replace(".", ",") if duration is not None else "—"
 
     @admin.display(description=_("contagens"))
     def counts_text(self, obj):

@@ -54,10 +54,36 @@ def job_succeeded_with(job, *, counts, exclude_task_id=None):
     return runs.exists()
 
 
+# The 5-second robot poller: hidden from the job history unless asked for.
+POLLER_JOB = "ACOMPANHAR_ROBOS"
+BACKUP_JOB = "BACKUP_DADOS"
+
+
 def last_runs_by_periodic_task():
     """Subquery helpers for the PeriodicTask admin: the latest run's status and time."""
     latest = JobRun.objects.filter(periodic_task_name=OuterRef("name")).order_by("-created_at")
     return {
         "last_run_status": Subquery(latest.values("status")[:1]),
         "last_run_task_id": Subquery(latest.values("task_id")[:1]),
+        "last_run_created_at": Subquery(latest.values("created_at")[:1]),
+        "last_run_finished_at": Subquery(latest.values("finished_at")[:1]),
     }
+
+
+def schedules_last_failed():
+    """Enabled schedules whose latest run failed: ``[(name, job, finished_at, error)]``."""
+    from django_celery_beat.models import PeriodicTask
+
+    rows = (
+        PeriodicTask.objects.filter(enabled=True)
+        .annotate(**last_runs_by_periodic_task())
+        .filter(last_run_status=JobRunStatus.FAILURE)
+        .values_list("name", "task", "last_run_finished_at")
+        .order_by("name")
+    )
+    return list(rows)
+
+
+def last_backup():
+    """The latest successful backup run (``None`` if there never was one)."""
+    return JobRun.objects.filter(job=BACKUP_JOB, status=JobRunStatus.SUCCESS).order_by("-finished_at").first()

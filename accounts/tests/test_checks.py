@@ -35,7 +35,11 @@ def test_demo_passwords_are_fine_in_development(settings):
 
 
 def test_demo_seed_is_off_unless_debug(monkeypatch):
+    import environ
+
     import exitus.settings as project_settings
+
+    monkeypatch.setattr(environ.Env, "read_env", staticmethod(lambda *a, **k: None))  # a developer's .env
 
     for name in ("DEBUG", "TESTING", "ALLOW_DEMO_SEED"):
         monkeypatch.delenv(name, raising=False)

@@ -1,5 +1,7 @@
 """Input and output shapes of the billing API. Portal passwords are write-only, always."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -188,6 +190,10 @@ class CreateMonthResultSerializer(serializers.Serializer):
 
 class UploadInvoiceSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("PDF da fatura."))
+    due_date = serializers.DateField(help_text=_("Vencimento da fatura (AAAA-MM-DD); o SAT exige."))
+    amount = serializers.DecimalField(
+        min_value=Decimal("0.01"), help_text=_("Valor da fatura em reais (ex.: 1234.56); o SAT exige."), **MONEY
+    )
 
 
 class RejectSerializer(serializers.Serializer):

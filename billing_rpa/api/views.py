@@ -209,7 +209,13 @@ class InvoiceProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
             limit_mb = settings.BILLING_INVOICE_MAX_BYTES / 1024 / 1024
             raise ValidationError({"file": [_("Arquivo maior que o limite de %(mb).1f MB.") % {"mb": limit_mb}]})
         execution = services.process_upload_invoice(
-            process=process, content=upload.read(), filename=upload.name, actor=request.user, meta=_meta(request)
+            process=process,
+            content=upload.read(),
+            filename=upload.name,
+            due_date=serializer.validated_data["due_date"],
+            amount=serializer.validated_data["amount"],
+            actor=request.user,
+            meta=_meta(request),
         )
         return Response(s.ExecutionSerializer(execution).data, status=status.HTTP_201_CREATED)
 

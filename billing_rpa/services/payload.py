@@ -44,5 +44,17 @@ def build_payload(execution, *, redacted=False, file_url=None) -> dict:
     }
 
 
+def missing_sat_values(process) -> list[str]:
+    """What the SAT robot would receive empty: it must never get an empty due date or amount."""
+    missing = []
+    if process.due_date is None:
+        missing.append("data_vencimento")
+    if process.amount is None:
+        missing.append("valor_fatura")
+    if not process.invoice_key:
+        missing.append("arquivo")
+    return missing
+
+
 def invoice_filename(process) -> str:
     return f"fatura_{process.client.carrier.code}_{process.client.cnpj}_{process.period:%Y-%m}.pdf"

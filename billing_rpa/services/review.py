@@ -2,6 +2,8 @@
 running step, retry a failed one. Each writes its audit row in the same transaction.
 """
 
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 
 from django.conf import settings
@@ -12,17 +14,44 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_record
 
-from .. import storage
-from ..choices import ROBOT_KINDS, ExecutionKind, ExecutionStatus, ProcessEvent, ProcessStatus
+from .. import selectors, storage
+from ..choices import ExecutionKind, ExecutionStatus, ProcessEvent, ProcessStatus
 from ..models import Execution, InvoiceProcess
+from ..notifications import notifications_resolve_step
 from .dispatch import _next_attempt, _refuse_if_busy, _request_robot_step
 from .enqueue import cancel_on_robot_after_commit
 from .payload import invoice_filename
 from .transitions import InvalidTransition, _finish_execution, _lock_process, _not_allowed, _transition_process
 
 
-def process_upload_invoice(*, process, content: bytes, filename: str, actor, meta=NO_REQUEST) -> Execution:
-    """Manual upload (Operador): a real PDF, within the size limit, stored under a process-unique key."""
+def _clean_invoice_values(due_date, amount) -> tuple[date, Decimal]:
+    """The due date and amount of a manually uploaded invoice: both required (SAT needs them)."""
+    errors = {}
+    if not isinstance(due_date, date):
+        errors["due_date"] = [_("Informe o vencimento da fatura (o SAT exige).")]
+    try:
+        amount = None if amount in (None, "") else Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        errors["amount"] = [_("Informe o valor da fatura (o SAT exige).")]
+    elif amount <= 0:
+        errors["amount"] = [_("O valor da fatura deve ser maior que zero.")]
+    elif amount.as_tuple().exponent < -settings.MONEY_DECIMAL_PLACES or abs(amount) >= Decimal(10) ** (
+        settings.MONEY_MAX_DIGITS - settings.MONEY_DECIMAL_PLACES
+    ):
+        errors["amount"] = [_("Valor inválido (use até duas casas decimais).")]
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    return due_date, amount
+
+
+def process_upload_invoice(
+    *, process, content: bytes, filename: str, due_date, amount, actor, meta=NO_REQUEST
+) -> Execution:
+    """Manual upload (Operador): a real PDF, within the size limit, stored under a process-unique key,
+    with the invoice's due date and amount (the SAT robot never receives them empty)."""
+    due_date, amount = _clean_invoice_values(due_date, amount)
     limit = settings.BILLING_INVOICE_MAX_BYTES
     if len(content) > limit:
         raise ValidationError(
@@ -48,6 +77,8 @@ def process_upload_invoice(*, process, content: bytes, filename: str, actor, met
                 invoice_size=stored.size,
                 invoice_filename=original,
                 invoice_url="",
+                due_date=due_date,
+                amount=amount,
                 manual_upload=True,
             )
             now = timezone.now()
@@ -57,13 +88,21 @@ def process_upload_invoice(*, process, content: bytes, filename: str, actor, met
                 status=ExecutionStatus.CONCLUIDO,
                 attempt=_next_attempt(process.pk, ExecutionKind.UPLOAD_MANUAL),
                 robot_class="",
-                input_data={"nome_arquivo": original, "tamanho": stored.size},
+                input_data={
+                    "nome_arquivo": original,
+                    "tamanho": stored.size,
+                    "data_vencimento": due_date.isoformat(),
+                    "valor_fatura": f"{amount:.2f}",
+                },
                 output_data={"sha256": stored.sha256, "key": stored.key},
                 started_at=now,
                 finished_at=now,
                 triggered_by=actor,
                 ip_address=meta.ip_address,
                 user_agent=meta.user_agent,
+            )
+            notifications_resolve_step(
+                process_id=process.pk, kind=ExecutionKind.UPLOAD_MANUAL, execution_id=execution.pk
             )
             audit_record(
                 actor=actor,
@@ -72,6 +111,8 @@ def process_upload_invoice(*, process, content: bytes, filename: str, actor, met
                 changes={
                     "status": [before, ProcessStatus.AGUARDANDO_APROVACAO],
                     "invoice_sha256": [process.invoice_sha256 or None, stored.sha256],
+                    "due_date": [None, due_date.isoformat()],
+                    "amount": [None, f"{amount:.2f}"],
                 },
                 meta=meta,
             )
@@ -144,21 +185,15 @@ def execution_cancel(*, execution, actor, meta=NO_REQUEST) -> Execution:
 
 def execution_retry(*, execution, actor, meta=NO_REQUEST) -> Execution:
     """Retry a failed, timed-out or cancelled robot step by hand (a new attempt)."""
-    if execution.kind not in ROBOT_KINDS:
-        raise InvalidTransition(_("Uploads manuais não são repetidos."), code="not_retryable")
-    if execution.status not in (ExecutionStatus.FALHOU, ExecutionStatus.TIMEOUT, ExecutionStatus.CANCELADO):
-        raise InvalidTransition(
-            _("Só é possível repetir execuções que falharam, expiraram ou foram canceladas."), code="not_retryable"
-        )
-    latest = Execution.objects.filter(process_id=execution.process_id, kind=execution.kind).order_by("-attempt").first()
-    if latest.pk != execution.pk:
-        raise InvalidTransition(_("Já existe uma tentativa mais recente desta etapa."), code="not_latest")
+    refusal = selectors.execution_retry_refusal(execution)
+    if refusal is not None:
+        code, message = refusal
+        raise InvalidTransition(message, code=code)
     return _request_robot_step(
         process=execution.process, kind=execution.kind, actor=actor, meta=meta, action="billing.execution.retry"
     )
 
 
 def process_retry_target(process) -> Execution | None:
-    """The step a retry of ``process`` repeats: its latest robot execution (manual uploads are never
-    repeated), or ``None``. Whether it may be retried is :func:`execution_retry`'s rule."""
-    return process.executions.filter(kind__in=ROBOT_KINDS).order_by("-created_at", "-id").first()
+    """The step a retry of ``process`` repeats (see :func:`selectors.process_retry_target`)."""
+    return selectors.process_retry_target(process)

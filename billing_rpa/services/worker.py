@@ -24,10 +24,11 @@ from django.utils.translation import gettext as _
 from .. import crypto, live, storage
 from ..choices import ROBOT_KINDS, ErrorKind, ExecutionKind, ExecutionStatus, LogLevel, ProcessEvent
 from ..models import Execution, ExecutionLogLine, InvoiceProcess
+from ..notifications import notifications_resolve_step
 from ..rpa_client import RpaClient, RpaNotFound, RpaRetryableError, RpaTerminalError, get_client, resolve_url
 from .dispatch import _attempt_counter, _new_execution, _next_attempt
 from .enqueue import notify_failure_after_commit
-from .payload import build_payload, invoice_filename
+from .payload import build_payload, invoice_filename, missing_sat_values
 from .transitions import InvalidTransition, _append_log, _finish_execution, _transition_process
 
 logger = logging.getLogger(__name__)
@@ -132,6 +133,10 @@ def _start_job(execution, client: RpaClient) -> str:
             payload = build_payload(execution)
             job_id = client.start_download(process.client.carrier.code, payload)
         else:
+            missing = missing_sat_values(process)
+            if missing:
+                message = _("Envio ao SAT recusado: faltam %(fields)s da fatura.") % {"fields": ", ".join(missing)}
+                return _fail(execution, ErrorKind.BUSINESS, message, retry=False)
             payload = build_payload(execution, file_url=storage.robot_file_url(process))
             job_id = client.start_sat_upload(payload)
     except (RpaRetryableError, storage.StorageUnavailable) as exc:
@@ -314,6 +319,7 @@ def _record_download(execution, process, stored, result, absolute, due, amount) 
         except InvalidTransition as exc:
             _append_log(execution.pk, _("Fatura baixada, mas o processo já havia avançado: %(e)s") % {"e": exc.message})
             return "moved"
+        notifications_resolve_step(process_id=process.pk, kind=execution.kind, execution_id=execution.pk)
         _append_log(execution.pk, _("Fatura armazenada (%(size)s bytes).") % {"size": stored.size})
     return "stored"
 
@@ -338,6 +344,7 @@ def _complete_sat(execution, result: dict) -> str:
                 execution.pk, _("Envio concluído, mas o processo já havia avançado: %(e)s") % {"e": exc.message}
             )
             return "completed"
+        notifications_resolve_step(process_id=execution.process_id, kind=execution.kind, execution_id=execution.pk)
         _append_log(execution.pk, _("Fatura registrada no SAT, protocolo %(p)s.") % {"p": protocol or "-"})
     return "completed"
 

@@ -308,11 +308,25 @@ class RpaSimulator:
     def job_logs(self, job: Job, after: int) -> list[dict]:
         elapsed = time.monotonic() - job.created
         logs = []
-        for seq, (offset, level, message) in enumerate(job.log_script, start=1):
+        for seq, (offset, level, message) in enumerate(self._script_as_run(job, elapsed), start=1):
             if seq > after and offset <= elapsed:
                 stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - (elapsed - offset)))
                 logs.append({"seq": seq, "timestamp": f"{stamp}Z", "level": level, "message": message})
         return logs
+
+    def _script_as_run(self, job: Job, elapsed: float) -> list[tuple[float, str, str]]:
+        """The log script, except that a SAT job that could not fetch its PDF says so and ends failed
+        (the same answer ``job_state`` gives), instead of "concluído com sucesso"."""
+        script = job.log_script
+        if job.kind != "sat" or job.outcome != "completed" or job.cancelled:
+            return script
+        end = self.timing.queued_s + self.timing.running_s
+        if elapsed < end * 0.999:
+            return script
+        problem = self._check_sat_file(job)
+        if not problem:
+            return script
+        return [*script[:-2], (end * 0.999, "ERROR", problem), (end, "ERROR", "Robô encerrado com falha")]
 
     @staticmethod
     def _invoice_values(payload: dict) -> tuple[Decimal, str]:
@@ -485,4 +499,10 @@ class _Handler(BaseHTTPRequestHandler):
             errors.append("cnpj deve ter 14 dígitos")
         if kind == "download" and not MONTH_RE.match(str(body.get("mes_ano", ""))):
             errors.append("mes_ano deve ser MM/AAAA")
+        if kind == "sat":
+            # SAT needs both: an empty due date or amount is refused, as the real robot does.
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(body.get("data_vencimento") or "")):
+                errors.append("data_vencimento deve ser AAAA-MM-DD")
+            if not re.fullmatch(r"\d+\.\d{2}", str(body.get("valor_fatura") or "")):
+                errors.append("valor_fatura deve ser um valor com duas casas (ex.: 123.45)")
         return errors

@@ -1,3 +1,6 @@
+from datetime import date
+from decimal import Decimal
+
 import factory
 
 from billing_rpa.models import BillingClient, Carrier, InvoiceProcess
@@ -94,3 +97,9 @@ def staff_user(group_name, **kwargs):
     user = UserFactory(is_staff=True, **kwargs)
     user.groups.add(billing_group(group_name))
     return user
+
+
+# A manual upload names the invoice's due date and amount (the SAT robot needs both).
+INVOICE = {"due_date": date(2030, 1, 10), "amount": Decimal("150.00")}
+# The same, as the upload form and the API's multipart body send them.
+UPLOAD_FIELDS = {"due_date": "2030-01-10", "amount": "150.00"}

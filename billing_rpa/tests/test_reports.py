@@ -2,7 +2,6 @@ from datetime import date
 
 import pytest
 from celery import current_app
-from django.contrib.auth.models import Group
 from django.core import mail
 
 from accounts.tests.factories import UserFactory
@@ -10,7 +9,7 @@ from billing_rpa import reports
 from billing_rpa.choices import ProcessStatus
 from billing_rpa.models import InvoiceProcess
 from billing_rpa.services import process_create_month
-from billing_rpa.tests.factories import BillingClientFactory, CarrierFactory
+from billing_rpa.tests.factories import BillingClientFactory, CarrierFactory, billing_group
 from scheduling.choices import JobRunStatus
 from scheduling.models import JobRun
 
@@ -53,7 +52,7 @@ def test_monthly_report_is_mailed_with_a_csv_once_per_month(month_with_processes
 def test_report_defaults_to_operators_when_no_recipients_are_configured(month_with_processes, settings):
     settings.BILLING_REPORT_RECIPIENTS = []
     operator = UserFactory(email="op@example.com", is_staff=True)
-    operator.groups.add(Group.objects.get(name="Operador"))
+    operator.groups.add(billing_group("Operador"))
     reports.send_monthly_report(month="10/2026")
     assert mail.outbox[0].to == ["op@example.com"]
 
@@ -66,7 +65,7 @@ def test_previous_month_wraps_the_year():
 def test_missing_monthly_processes_are_flagged_after_the_deadline(settings):
     settings.MONTHLY_PROCESSES_DEADLINE_DAY = 3
     operator = UserFactory(email="op@example.com", is_staff=True)
-    operator.groups.add(Group.objects.get(name="Operador"))
+    operator.groups.add(billing_group("Operador"))
     BillingClientFactory.create_batch(2)
 
     early = reports.check_monthly_processes(today=date(2026, 11, 2))

@@ -10,13 +10,15 @@ from billing_rpa import importers, services
 from billing_rpa.choices import ErrorKind, ExecutionKind, ExecutionStatus, ProcessStatus
 from billing_rpa.models import BillingClient, Execution, InvoiceProcess
 
-from .factories import BillingClientFactory, CarrierFactory, InvoiceProcessFactory, make_cnpj
+from .factories import INVOICE, BillingClientFactory, CarrierFactory, InvoiceProcessFactory, make_cnpj
 
 ON_POSTGRES = connection.vendor == "postgresql"
 
 
 def _awaiting_approval(process, pdf_bytes, operador):
-    services.process_upload_invoice(process=process, content=pdf_bytes, filename="fatura.pdf", actor=operador)
+    services.process_upload_invoice(
+        process=process, content=pdf_bytes, filename="fatura.pdf", actor=operador, **INVOICE
+    )
     process.refresh_from_db()
     return process
 
@@ -204,7 +206,7 @@ def test_reject_returns_to_download(process, pdf_bytes, operador, aprovador):
 
 def test_manual_upload_stores_and_records(process, pdf_bytes, operador):
     execution = services.process_upload_invoice(
-        process=process, content=pdf_bytes, filename="../../etc/minha fatura.pdf", actor=operador
+        process=process, content=pdf_bytes, filename="../../etc/minha fatura.pdf", actor=operador, **INVOICE
     )
     process.refresh_from_db()
     assert execution.kind == ExecutionKind.UPLOAD_MANUAL and execution.status == ExecutionStatus.CONCLUIDO
@@ -217,8 +219,8 @@ def test_manual_upload_stores_and_records(process, pdf_bytes, operador):
 
 def test_same_filename_for_two_clients_never_collides(pdf_bytes, operador):
     first, second = InvoiceProcessFactory(), InvoiceProcessFactory()
-    services.process_upload_invoice(process=first, content=pdf_bytes, filename="fatura.pdf", actor=operador)
-    services.process_upload_invoice(process=second, content=pdf_bytes, filename="fatura.pdf", actor=operador)
+    services.process_upload_invoice(process=first, content=pdf_bytes, filename="fatura.pdf", actor=operador, **INVOICE)
+    services.process_upload_invoice(process=second, content=pdf_bytes, filename="fatura.pdf", actor=operador, **INVOICE)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.invoice_key != second.invoice_key
@@ -230,7 +232,9 @@ def test_same_filename_for_two_clients_never_collides(pdf_bytes, operador):
 )
 def test_manual_upload_rejects_non_pdf(process, operador, content):
     with pytest.raises(ValidationError) as info:
-        services.process_upload_invoice(process=process, content=content, filename="fatura.pdf", actor=operador)
+        services.process_upload_invoice(
+            process=process, content=content, filename="fatura.pdf", actor=operador, **INVOICE
+        )
     assert "file" in info.value.message_dict
     process.refresh_from_db()
     assert process.status == ProcessStatus.AGUARDANDO_DOWNLOAD and not process.invoice_key
@@ -240,7 +244,7 @@ def test_manual_upload_rejects_non_pdf(process, operador, content):
 def test_manual_upload_rejects_oversized(process, operador, pdf_bytes, settings):
     settings.BILLING_INVOICE_MAX_BYTES = len(pdf_bytes) - 1
     with pytest.raises(ValidationError):
-        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador)
+        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE)
     process.refresh_from_db()
     assert not process.invoice_key
 
@@ -248,7 +252,7 @@ def test_manual_upload_rejects_oversized(process, operador, pdf_bytes, settings)
 def test_manual_upload_refused_while_robot_runs(process, operador, pdf_bytes):
     services.process_request_download(process=process, actor=operador)
     with pytest.raises(services.InvalidTransition):
-        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador)
+        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE)
 
 
 # --- robot requests and dispatch -----------------------------------------------------------
@@ -295,7 +299,7 @@ def test_dispatch_downloads_skips_busy_failed_and_robotless(db, django_capture_o
 
 def test_dispatch_sat_only_approved_with_invoice(db, pdf_bytes, operador):
     approved = InvoiceProcessFactory()
-    services.process_upload_invoice(process=approved, content=pdf_bytes, filename="f.pdf", actor=operador)
+    services.process_upload_invoice(process=approved, content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE)
     InvoiceProcess.objects.filter(pk=approved.pk).update(status=ProcessStatus.AGUARDANDO_ENVIO_SAT)
     InvoiceProcessFactory()
     assert services.processes_dispatch_sat() == {"dispatched": 1, "skipped": 0}

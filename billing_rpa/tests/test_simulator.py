@@ -122,13 +122,37 @@ def test_refuses_non_loopback():
         RpaSimulator(host="0.0.0.0")
 
 
+def sat_body(**values):
+    """A SAT upload body (without url_arquivo and idempotency_key), from the download's fields."""
+    body = {k: v for k, v in DOWNLOAD.items() if k != "mes_ano"}
+    return {**body, "dados_sat": "", "nome_arquivo": "f.pdf", "data_vencimento": "2030-01-10", **values}
+
+
 def test_sat_job_fetches_the_file_from_loopback_only(settings):
     with RpaSimulator(token=SIM_TOKEN, timing=Timing(0, 0)) as sim, RpaClient(base_url=sim.url, token=SIM_TOKEN) as rpa:
-        sat = {**DOWNLOAD, "dados_sat": "", "nome_arquivo": "f.pdf", "data_vencimento": "", "valor_fatura": ""}
-        sat.pop("mes_ano")
+        sat = sat_body(valor_fatura="1.00")
         outside = rpa.start_sat_upload({**sat, "url_arquivo": "http://example.invalid/f.pdf", "idempotency_key": "s1"})
         assert "loopback" in rpa.job_status(outside).error
         job = rpa.start_download("VIVO", DOWNLOAD)
         pdf_url = rpa.job_status(job).result["url_fatura"]
         missing = rpa.start_sat_upload({**sat, "url_arquivo": pdf_url + "x", "idempotency_key": "s2"})
         assert rpa.job_status(missing).status == "failed"
+
+
+def test_sat_job_that_cannot_fetch_its_pdf_logs_the_failure(settings):
+    with RpaSimulator(token=SIM_TOKEN, timing=Timing(0, 0)) as sim, RpaClient(base_url=sim.url, token=SIM_TOKEN) as rpa:
+        sat = sat_body(valor_fatura="9.90")
+        job = rpa.start_sat_upload({**sat, "url_arquivo": f"{sim.url}/files/nada.pdf", "idempotency_key": "s3"})
+        assert rpa.job_status(job).status == "failed"
+        messages = [line.message for line in rpa.job_logs(job, after=0)]
+        assert "Robô concluído com sucesso" not in messages and "Fatura registrada no SAT" not in messages
+        assert messages[-1] == "Robô encerrado com falha" and "url_arquivo" in messages[-2]
+
+
+def test_sat_job_refuses_empty_due_date_and_amount(settings):
+    from billing_rpa.rpa_client import RpaTerminalError
+
+    with RpaSimulator(token=SIM_TOKEN, timing=Timing(0, 0)) as sim, RpaClient(base_url=sim.url, token=SIM_TOKEN) as rpa:
+        sat = sat_body(data_vencimento="", valor_fatura="")
+        with pytest.raises(RpaTerminalError, match="data_vencimento"):
+            rpa.start_sat_upload({**sat, "url_arquivo": f"{sim.url}/files/x.pdf", "idempotency_key": "s4"})

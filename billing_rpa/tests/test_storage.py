@@ -14,6 +14,7 @@ from billing_rpa.choices import ExecutionStatus, ProcessStatus
 from billing_rpa.models import Execution
 
 from .conftest import drive
+from .factories import INVOICE, UPLOAD_FIELDS
 
 BUCKET = "exitus-test-invoices"
 
@@ -54,7 +55,7 @@ def s3_storage(moto_server, settings):
 
 
 def test_filesystem_signed_link_serves_pdf(process, pdf_bytes, operador, client):
-    services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador)
+    services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE)
     process.refresh_from_db()
     url = storage.robot_file_url(process)
     path = url.split("127.0.0.1:8000", 1)[1]
@@ -65,7 +66,7 @@ def test_filesystem_signed_link_serves_pdf(process, pdf_bytes, operador, client)
 
 
 def test_filesystem_signed_link_expires_and_resists_forgery(process, pdf_bytes, operador, client, settings):
-    services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador)
+    services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE)
     process.refresh_from_db()
     path = storage.robot_file_url(process).split("127.0.0.1:8000", 1)[1]
     forged = signing.dumps({"p": process.pk, "k": "invoices/other.pdf"}, salt="wrong")
@@ -75,7 +76,7 @@ def test_filesystem_signed_link_expires_and_resists_forgery(process, pdf_bytes, 
 
 
 def test_s3_store_and_presigned_url(s3_storage, process, pdf_bytes, operador):
-    services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador)
+    services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE)
     process.refresh_from_db()
     stored = s3_storage.get_object(Bucket=BUCKET, Key=process.invoice_key)["Body"].read()
     assert stored == pdf_bytes
@@ -117,7 +118,7 @@ def broken_storage(settings):
 
 def test_manual_upload_storage_unavailable_changes_nothing(broken_storage, process, pdf_bytes, operador):
     with pytest.raises(storage.StorageUnavailable):
-        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador)
+        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE)
     process.refresh_from_db()
     assert process.status == ProcessStatus.AGUARDANDO_DOWNLOAD and not process.invoice_key
     assert not Execution.objects.exists()
@@ -128,7 +129,7 @@ def test_api_upload_storage_unavailable_is_503(broken_storage, process, pdf_byte
 
     response = client_for(operador).post(
         f"/api/v1/billing/processes/{process.pk}/upload-invoice/",
-        {"file": SimpleUploadedFile("f.pdf", pdf_bytes, content_type="application/pdf")},
+        {"file": SimpleUploadedFile("f.pdf", pdf_bytes, content_type="application/pdf"), **UPLOAD_FIELDS},
         format="multipart",
     )
     assert response.status_code == 503
@@ -175,7 +176,7 @@ def test_manual_upload_whose_database_write_fails_leaves_no_file(process, pdf_by
 
     monkeypatch.setattr(review, "_transition_process", broken)
     with pytest.raises(DatabaseError):
-        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador)
+        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE)
     process.refresh_from_db()
     assert process.status == ProcessStatus.AGUARDANDO_DOWNLOAD and not process.invoice_key
     assert _stored_files(settings) == []

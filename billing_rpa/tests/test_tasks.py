@@ -134,3 +134,24 @@ def test_live_end_to_end_sat_robot_fetches_signed_link(live_server, settings):
         assert sim.jobs[sat.rpa_job_id].sat_check == ""  # it fetched a real PDF from us
     process.refresh_from_db()
     assert process.status == ProcessStatus.UPLOAD_REALIZADO and process.sat_protocol
+
+
+def test_poller_routine_lines_log_at_debug(caplog):
+    import logging
+
+    from billing_rpa import quiet_poller
+
+    quiet_poller.install()
+    beat = logging.getLogger("celery.beat")
+    with caplog.at_level(logging.INFO):
+        beat.info("Scheduler: Sending due task Acompanhar robôs (billing_rpa.poll_executions)")
+        beat.info("Scheduler: Sending due task Criar processos (billing_rpa.create_month_processes)")
+        beat.warning("billing_rpa.poll_executions raised")
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert ("INFO", "Scheduler: Sending due task Criar processos (billing_rpa.create_month_processes)") in messages
+    assert not any("Acompanhar" in text for _level, text in messages)
+    assert ("WARNING", "billing_rpa.poll_executions raised") in messages
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        beat.info("Scheduler: Sending due task Acompanhar robôs (billing_rpa.poll_executions)")
+    assert [(r.levelname, "Acompanhar" in r.getMessage()) for r in caplog.records] == [("DEBUG", True)]

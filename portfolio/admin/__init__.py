@@ -14,6 +14,7 @@ from ..desk.admin import (
     ReconciliationLineAdmin,
 )
 from ..tax.admin import MonthlyAssessmentAdmin, TaxOpeningBalanceAdmin, TaxRuleAdmin
+from . import dashboard  # noqa: F401 - registers the home page's investment cards
 from .cash import CashMovementAdmin
 from .catalogue import AssetAdmin, BrokerAdmin, PortfolioAdmin
 from .custody import CustodyTransferAdmin, FractionSaleAdmin, OpeningPositionAdmin

@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import RequestMeta
+from exitus.admin_badges import coloured
+from exitus.formats import money_br
 from exitus.queueing import QueueUnavailable
 
 from .. import exports
@@ -57,8 +59,11 @@ def stashed_upload(token: str, *, salt: str):
 
 
 def money_cell(value, currency=""):
-    colour = "#067647" if value > 0 else "#b42318" if value < 0 else "#475467"
-    return format_html('<span style="color:{}">{} {}</span>', colour, f"{value:,.2f}", currency)
+    """``R$ 42.325,30`` (pt-BR separators, the currency's symbol), green when positive, red when negative."""
+    if value is None:
+        return "—"
+    tone = "success" if value > 0 else "danger" if value < 0 else "muted"
+    return coloured(money_br(value, currency or "BRL"), tone)
 
 
 class ServiceAdmin(admin.ModelAdmin):

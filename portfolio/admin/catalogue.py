@@ -2,8 +2,9 @@
 
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from exitus.admin_badges import badge
 
 from .. import services
 from ..models import Asset, Broker, Portfolio, Position, Transaction
@@ -55,11 +56,7 @@ class AssetAdmin(ServiceAdmin):
     def review_badge(self, obj):
         if not obj.needs_review:
             return ""
-        return format_html(
-            '<span title="{}" style="color:#fff;background:#b54708;padding:2px 8px;border-radius:8px">{}</span>',
-            obj.review_note,
-            _("revisar"),
-        )
+        return badge(_("revisar"), "warning", title=obj.review_note)
 
     @admin.action(description=_("Marcar como revisados"))
     def mark_reviewed(self, request, queryset):

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from exitus.admin_columns import money_column
+
 from .. import services
 from ..models import CustodyTransfer, FractionSale, OpeningPosition
 from .base import ServiceAdmin, request_meta
@@ -18,7 +20,8 @@ def _owner_of(data, original):
 class OpeningPositionAdmin(ServiceAdmin):
     """A position brought from elsewhere (quantity and average cost as of a date): no fake trades."""
 
-    list_display = ("as_of", "owner", "portfolio", "broker", "asset", "quantity", "average_cost", "cost_basis_brl")
+    list_display = ("as_of", "owner", "portfolio", "broker", "asset", "quantity", "average_cost", "cost_basis_brl_br")
+    cost_basis_brl_br = money_column("cost_basis_brl", _("custo total (BRL)"))
     list_filter = ("broker",)
     search_fields = ("owner__username", "asset__ticker", "portfolio__name")
     autocomplete_fields = ("portfolio", "broker", "asset")
@@ -87,7 +90,8 @@ class FractionSaleAdmin(ServiceAdmin):
     """Leilão de frações: the pending fraction leaves with its cash, like a sale. Record, or delete."""
 
     form = FractionSaleForm
-    list_display = ("date", "owner", "portfolio", "broker", "asset", "quantity", "amount", "currency", "event")
+    list_display = ("date", "owner", "portfolio", "broker", "asset", "quantity", "amount_br", "event")
+    amount_br = money_column("amount", _("valor"), currency_from="currency")
     search_fields = ("owner__username", "asset__ticker")
     autocomplete_fields = ("portfolio", "broker", "asset")
     list_select_related = ("owner", "portfolio", "broker", "asset", "event")

@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from exitus.admin_columns import money_column
+
 from .. import exports, services
 from ..models import Dividend, DividendReceipt
 from .base import DerivedAdmin, DerivedInline, ServiceAdmin, export_action, request_meta
@@ -57,7 +59,10 @@ class DividendAdmin(ServiceAdmin):
 
 @admin.register(DividendReceipt)
 class DividendReceiptAdmin(DerivedAdmin):
-    list_display = ("dividend", "owner", "position", "quantity", "gross_amount", "tax_amount", "net_amount", "paid")
+    list_display = ("dividend", "owner", "position", "quantity", "gross_br", "tax_br", "net_br", "paid")
+    gross_br = money_column("gross_amount", _("bruto"), currency_from="dividend.currency")
+    tax_br = money_column("tax_amount", _("imposto retido"), currency_from="dividend.currency")
+    net_br = money_column("net_amount", _("líquido"), currency_from="dividend.currency")
     list_filter = ("paid", "dividend__kind")
     search_fields = ("dividend__asset__ticker", "owner__username")
     list_select_related = ("dividend__asset", "owner", "position__asset", "position__broker", "position__portfolio")

@@ -4,6 +4,9 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from exitus.admin_badges import coloured
+from exitus.admin_columns import money_column
+
 from .. import exports
 from ..models import Position
 from .base import DerivedAdmin, DerivedInline, export_action, money_cell, queue_rebuild
@@ -19,6 +22,7 @@ class PositionInline(DerivedInline):
 
 @admin.register(Position)
 class PositionAdmin(DerivedAdmin):
+    cost_basis_br = money_column("cost_basis", _("custo total"), currency_from="asset.currency")
     """The custody view (per portfolio × broker). The taxpayer's preço médio — the one the income tax
     uses — is per CPF: ``GET /api/v1/positions/consolidated/`` and the monthly assessment's explanation."""
 
@@ -29,7 +33,7 @@ class PositionAdmin(DerivedAdmin):
         "broker",
         "quantity",
         "average_cost",
-        "cost_basis",
+        "cost_basis_br",
         "realized_cell",
         "fraction_cell",
         "last_trade_date",
@@ -55,7 +59,7 @@ class PositionAdmin(DerivedAdmin):
         pending = obj.fraction_pending
         if not pending:
             return "—"
-        return format_html('<strong style="color:#b54708">{} {}</strong>', f"{pending.normalize():f}", _("(leilão)"))
+        return format_html("<strong>{}</strong>", coloured(f"{pending.normalize():f} {_('(leilão)')}", "warning"))
 
     @admin.display(description=_("resultado realizado (custódia)"), ordering="realized_pnl")
     def realized_cell(self, obj):

@@ -9,6 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from exitus.admin_columns import money_column
+
 from .. import exports, importers, services
 from ..models import Broker, Portfolio, Transaction
 from .base import (
@@ -26,6 +28,7 @@ IMPORT_SALT = "portfolio.admin.import"
 
 @admin.register(Transaction)
 class TransactionAdmin(ServiceAdmin):
+    net_amount_br = money_column("net_amount", _("valor líquido"), currency_from="currency")
     list_display = (
         "trade_date",
         "portfolio",
@@ -35,8 +38,7 @@ class TransactionAdmin(ServiceAdmin):
         "broker",
         "quantity",
         "unit_price",
-        "net_amount",
-        "currency",
+        "net_amount_br",
     )
     list_filter = ("kind", "currency", "asset__asset_type", "broker")
     search_fields = ("asset__ticker", "portfolio__name", "owner__username", "notes", "import_hash", "source_file")

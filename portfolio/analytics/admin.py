@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from exitus.admin_columns import money_column
+
 from ..admin.base import PortfolioPageAdmin
 from . import charts, selectors
 from .models import PatrimonySnapshot, PortfolioEvolution
@@ -13,7 +15,23 @@ ALLOCATION_LABELS = {"class": _("por classe"), "type": _("por tipo"), "currency"
 
 @admin.register(PatrimonySnapshot)
 class PatrimonySnapshotAdmin(admin.ModelAdmin):
-    list_display = ("owner", "portfolio", "month", "total", "invested", "cash", "cost", "net_flows", "dividends")
+    list_display = (
+        "owner",
+        "portfolio",
+        "month",
+        "total_br",
+        "invested_br",
+        "cash_br",
+        "cost_br",
+        "net_flows_br",
+        "dividends_br",
+    )
+    total_br = money_column("total", _("patrimônio"))
+    invested_br = money_column("invested", _("investido"))
+    cash_br = money_column("cash", _("caixa"))
+    cost_br = money_column("cost", _("custo"))
+    net_flows_br = money_column("net_flows", _("aportes líquidos"))
+    dividends_br = money_column("dividends", _("proventos"))
     list_filter = ("month",)
     search_fields = ("owner__username", "portfolio__name")
     list_select_related = ("owner", "portfolio")

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import audit_changes
+from exitus.admin_badges import coloured
+from exitus.admin_columns import money_column
 
 from .. import invalidation
 from . import selectors, services
@@ -52,13 +54,17 @@ class TaxRuleAdmin(admin.ModelAdmin):
 
 @admin.register(MonthlyAssessment)
 class MonthlyAssessmentAdmin(admin.ModelAdmin):
+    sales_total_br = money_column("sales_total", _("vendas no mês"))
+    tax_due_br = money_column("tax_due", _("imposto devido"))
+    darf_amount_br = money_column("darf_amount", _("DARF 6015 a pagar"))
+    crypto_darf_amount_br = money_column("crypto_darf_amount", _("DARF 4600 (cripto) a pagar"))
     list_display = (
         "owner",
         "month_label",
-        "sales_total",
-        "tax_due",
-        "darf_amount",
-        "crypto_darf_amount",
+        "sales_total_br",
+        "tax_due_br",
+        "darf_amount_br",
+        "crypto_darf_amount_br",
         "due_date",
         "filed_cell",
         "computed_at",
@@ -94,10 +100,10 @@ class MonthlyAssessmentAdmin(admin.ModelAdmin):
     @admin.display(description=_("declarado"))
     def filed_cell(self, obj):
         if not obj.is_filed:
-            return format_html('<span style="color:#475467">{}</span>', _("não"))
+            return coloured(_("não"), "muted")
         if obj.differs_from_filed:
-            return format_html('<strong style="color:#b42318">{}</strong>', _("sim — difere do atual"))
-        return format_html('<span style="color:#067647">{}</span>', _("sim"))
+            return format_html("<strong>{}</strong>", coloured(_("sim — difere do atual"), "danger"))
+        return coloured(_("sim"), "success")
 
     @admin.display(description=_("explicação (como cada valor foi obtido)"))
     def explanation(self, obj):

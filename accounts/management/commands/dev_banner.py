@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = "Mostra as URLs e as credenciais de demonstração do ambiente de desenvolvimento."
 
     def handle(self, *args, **options):
-        base = os.environ.get("EXITUS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+        # make run passes HOST and PORT (the same the web server listens on).
+        base = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
         lines = [
             "",
             "Exitus está subindo (Ctrl-C para parar tudo):",

@@ -8,7 +8,10 @@ from accounts.tests.factories import UserFactory
 from billing_rpa import crypto, services
 from billing_rpa.choices import ExecutionStatus, ProcessStatus
 from billing_rpa.models import BillingClient, Execution, ExecutionLogLine, InvoiceProcess
-from billing_rpa.tests.factories import BillingClientFactory, CarrierFactory, InvoiceProcessFactory, make_cnpj
+from billing_rpa.tests.factories import INVOICE, BillingClientFactory, CarrierFactory, InvoiceProcessFactory, make_cnpj
+
+# The upload page asks for the invoice's due date and amount (the SAT robot needs both).
+UPLOAD_FORM = {"due_date": "2030-01-10", "amount": "1.234,56"}
 
 PAGES = [
     "admin:billing_rpa_carrier_changelist",
@@ -29,7 +32,7 @@ def browser(user):
 @pytest.fixture
 def filled(process, operador, pdf_bytes):
     other = InvoiceProcessFactory(client=BillingClientFactory(carrier=process.client.carrier))
-    services.process_upload_invoice(process=other, content=pdf_bytes, filename="f.pdf", actor=operador)
+    services.process_upload_invoice(process=other, content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE)
     execution = services.process_request_download(process=process, actor=operador)
     ExecutionLogLine.objects.create(execution=execution, seq=1, timestamp=timezone.now(), message="Abrindo o portal")
     return {"waiting": process, "to_approve": other, "execution": execution}
@@ -112,9 +115,9 @@ def test_overview_creates_month_for_operador_only(operador, aprovador, billing_c
 def test_upload_and_reject_pages(process, operador, aprovador, pdf_bytes):
     upload = reverse("admin:billing_rpa_invoiceprocess_upload", args=[process.pk])
     assert browser(aprovador).get(upload).status_code == 403
-    bad = browser(operador).post(upload, {"file": SimpleUploadedFile("f.pdf", b"not a pdf")})
+    bad = browser(operador).post(upload, {"file": SimpleUploadedFile("f.pdf", b"not a pdf"), **UPLOAD_FORM})
     assert "não é um PDF" in bad.content.decode()
-    browser(operador).post(upload, {"file": SimpleUploadedFile("f.pdf", pdf_bytes)})
+    browser(operador).post(upload, {"file": SimpleUploadedFile("f.pdf", pdf_bytes), **UPLOAD_FORM})
     process.refresh_from_db()
     assert process.status == ProcessStatus.AGUARDANDO_APROVACAO
     pdf = browser(aprovador).get(reverse("admin:billing_rpa_invoiceprocess_invoice", args=[process.pk]))

@@ -11,7 +11,14 @@ from django.utils import timezone
 from billing_rpa import services
 from billing_rpa.choices import ExecutionStatus, ProcessStatus
 from billing_rpa.models import BillingClient, Execution, ExecutionLogLine, InvoiceProcess
-from billing_rpa.tests.factories import BillingClientFactory, CarrierFactory, InvoiceProcessFactory, make_cnpj
+from billing_rpa.tests.factories import (
+    INVOICE,
+    UPLOAD_FIELDS,
+    BillingClientFactory,
+    CarrierFactory,
+    InvoiceProcessFactory,
+    make_cnpj,
+)
 
 BASE = "/api/v1/billing"
 
@@ -33,7 +40,7 @@ def ap_api(client_for, aprovador):
 def _upload(api, process, content, name="fatura.pdf"):
     return api.post(
         f"{BASE}/processes/{process.pk}/upload-invoice/",
-        {"file": SimpleUploadedFile(name, content, content_type="application/pdf")},
+        {"file": SimpleUploadedFile(name, content, content_type="application/pdf"), **UPLOAD_FIELDS},
         format="multipart",
     )
 
@@ -228,7 +235,9 @@ def test_sse_endpoint_requires_auth(api_client, process, operador):
 def test_monthly_report_json_and_csv(op_api, carrier, pdf_bytes, operador):
     processes = [InvoiceProcessFactory(client=BillingClientFactory(carrier=carrier), month="03/2025") for _ in range(3)]
     InvoiceProcessFactory(client=BillingClientFactory(carrier=CarrierFactory(code="OI")), month="03/2025")
-    services.process_upload_invoice(process=processes[0], content=pdf_bytes, filename="f.pdf", actor=operador)
+    services.process_upload_invoice(
+        process=processes[0], content=pdf_bytes, filename="f.pdf", actor=operador, **INVOICE
+    )
     InvoiceProcess.objects.filter(pk=processes[0].pk).update(amount="100.50")
     report = op_api.get(f"{BASE}/reports/monthly/?month=03/2025").json()
     assert report["total"] == 4 and report["amount"] == "100.50"

@@ -12,6 +12,8 @@ from billing_rpa import services
 from billing_rpa.choices import ProcessStatus
 from billing_rpa.models import BillingClient, Carrier, Execution, InvoiceProcess
 from billing_rpa.tests.factories import (
+    INVOICE,
+    UPLOAD_FIELDS,
     BillingClientFactory,
     CarrierFactory,
     InvoiceProcessFactory,
@@ -53,7 +55,7 @@ def world(db, pdf_bytes):
     to_sat = InvoiceProcessFactory(client=client, month="03/2025")
     staff = make_user("admin")
     for process in (to_approve, to_sat):
-        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=staff)
+        services.process_upload_invoice(process=process, content=pdf_bytes, filename="f.pdf", actor=staff, **INVOICE)
     InvoiceProcess.objects.filter(pk=to_sat.pk).update(status=ProcessStatus.AGUARDANDO_ENVIO_SAT)
     failed = InvoiceProcessFactory(client=client, month="04/2025")
     running = services.process_request_download(process=failed, actor=staff)
@@ -150,7 +152,7 @@ CASES = [
         "process-upload",
         "post",
         lambda w: f"/api/v1/billing/processes/{w['waiting'].pk}/upload-invoice/",
-        lambda w: {"file": SimpleUploadedFile("f.pdf", w["pdf"], content_type="application/pdf")},
+        lambda w: {"file": SimpleUploadedFile("f.pdf", w["pdf"], content_type="application/pdf"), **UPLOAD_FIELDS},
         "multipart",
         {"operador": 201, "aprovador": 403, "admin": 201},
     ),

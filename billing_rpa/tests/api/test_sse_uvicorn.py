@@ -1,45 +1,25 @@
 """The live log stream over real HTTP, served by uvicorn (ASGI) on a loopback port."""
 
-import socket
-import threading
-import time
 from datetime import timedelta
 
 import httpx
 import pytest
-import uvicorn
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from billing_rpa.choices import ExecutionKind, ExecutionStatus
 from billing_rpa.models import Execution, ExecutionLogLine
 from billing_rpa.tests.factories import InvoiceProcessFactory
+from exitus.tests.servers import uvicorn_on_loopback
 
 
 @pytest.fixture
 def asgi_server():
-    """uvicorn in a thread. Each ASGI request runs its sync code in a short-lived thread, so
-    persistent connections (CONN_MAX_AGE) would outlive it: close them per request here."""
-    from django.db import connections
-
+    """uvicorn serving ``exitus.asgi`` in a thread, on a loopback port."""
     from exitus.asgi import application
 
-    saved = connections.settings["default"].get("CONN_MAX_AGE", 0)
-    connections.settings["default"]["CONN_MAX_AGE"] = 0
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(application, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=5)
-    connections.settings["default"]["CONN_MAX_AGE"] = saved
+    with uvicorn_on_loopback(application) as base_url:
+        yield base_url
 
 
 def _line(execution, seq):
