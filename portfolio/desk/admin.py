@@ -16,6 +16,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from exitus import console
+from exitus.admin_badges import PALETTE, badge, choice_badge
+from exitus.admin_columns import money_column
+from exitus.formats import money_br, number_br
 from exitus.queueing import QueueUnavailable, publish_named
 
 from ..admin.base import (
@@ -27,6 +31,7 @@ from ..admin.base import (
     stash_upload,
     stashed_upload,
 )
+from ..admin.dashboard import sees_investments
 from ..analytics import charts
 from ..models import Broker, Portfolio
 from . import selectors, services, sinacor
@@ -41,17 +46,13 @@ from .models import (
     ReconciliationLine,
 )
 
-BADGE = '<span style="color:#fff;background:{};padding:2px 8px;border-radius:8px;white-space:nowrap">{}</span>'
-LINE_COLOURS = {
-    LineStatus.MATCH: "#067647",
-    LineStatus.DIFFERENCE: "#b54708",
-    LineStatus.ONLY_STATEMENT: "#b42318",
-    LineStatus.ONLY_BOOKS: "#b42318",
+LINE_TONES = {
+    LineStatus.MATCH: "success",
+    LineStatus.DIFFERENCE: "warning",
+    LineStatus.ONLY_STATEMENT: "danger",
+    LineStatus.ONLY_BOOKS: "danger",
 }
-
-
-def badge(colour, text):
-    return format_html(BADGE, colour, text)
+EMAIL_TONES = {"pendente": "warning", "enviado": "success", "falhou": "danger", "nao_enviar": "muted"}
 
 
 def ledger_links(line) -> str:
@@ -99,7 +100,7 @@ class IssueInline(admin.TabularInline):
 
     @admin.display(description=_("situação"))
     def status_badge(self, line):
-        return badge(LINE_COLOURS[line.status], line.get_status_display())
+        return choice_badge(line.status, line.get_status_display(), LINE_TONES)
 
     @admin.display(description=_("ver"))
     def links(self, line):
@@ -161,7 +162,7 @@ class ReconciliationAdmin(admin.ModelAdmin):
     @admin.display(description=_("pendências"), ordering="differences")
     def issues_badge(self, run):
         count = run.open_issues
-        return badge("#067647" if count == 0 else "#b42318", count)
+        return badge(count, "success" if count == 0 else "danger")
 
     @admin.display(description=_("todas as linhas"))
     def all_lines(self, run):
@@ -254,7 +255,7 @@ class ReconciliationLineAdmin(DerivedAdmin):
 
     @admin.display(description=_("situação"), ordering="status")
     def status_badge(self, line):
-        return badge(LINE_COLOURS[line.status], line.get_status_display())
+        return choice_badge(line.status, line.get_status_display(), LINE_TONES)
 
     @admin.display(description=_("ver"))
     def links(self, line):
@@ -323,10 +324,10 @@ class AlertAdmin(ServiceAdmin):
     @admin.display(description=_("situação"), ordering="triggered")
     def state_badge(self, alert):
         if alert.snoozed_until and alert.snoozed_until > timezone.now():
-            return badge("#667085", _("adiado"))
+            return badge(_("adiado"), "muted")
         if not alert.active:
-            return badge("#98a2b3", _("inativo"))
-        return badge("#b42318", _("disparado")) if alert.triggered else badge("#067647", _("armado"))
+            return badge(_("inativo"), "muted")
+        return badge(_("disparado"), "danger") if alert.triggered else badge(_("armado"), "success")
 
     @admin.action(description=_("Adiar por 24 horas"))
     def snooze_day(self, request, queryset):
@@ -372,8 +373,7 @@ class NotificationAdmin(DerivedAdmin):
 
     @admin.display(description=_("e-mail"), ordering="email_status")
     def email_badge(self, notification):
-        colours = {"pendente": "#b54708", "enviado": "#067647", "falhou": "#b42318", "nao_enviar": "#98a2b3"}
-        return badge(colours[notification.email_status], notification.get_email_status_display())
+        return choice_badge(notification.email_status, notification.get_email_status_display(), EMAIL_TONES)
 
     @admin.action(description=_("Reenviar e-mails que falharam"))
     def resend(self, request, queryset):
@@ -410,7 +410,7 @@ class IncomeCalendarAdmin(PortfolioPageAdmin):
                     str(_("Confirmado (data com passou)")): [float(row["confirmed_brl"]) for row in upcoming],
                     str(_("Previsto (posição atual)")): [float(row["projected_brl"]) for row in upcoming],
                 },
-                colours=["#067647", "#84caff"],
+                colours=[PALETTE["success"], PALETTE["info"]],
             ),
             "past_chart": charts.column_chart(
                 [f"{row['month'][5:]}/{row['month'][2:4]}" for row in past],
@@ -418,7 +418,7 @@ class IncomeCalendarAdmin(PortfolioPageAdmin):
                     str(_("Pago")): [float(row["paid_brl"]) for row in past],
                     str(_("Esperado e não creditado")): [float(row["pending_brl"]) for row in past],
                 },
-                colours=["#1f6feb", "#d97706"],
+                colours=[PALETTE["info"], PALETTE["warning"]],
             ),
         }
         return TemplateResponse(request, "admin/portfolio/incomecalendar/calendar.html", context)
@@ -460,12 +460,15 @@ class BrokerageNoteAdmin(admin.ModelAdmin):
         "owner",
         "portfolio",
         "broker",
-        "purchases_value",
-        "sales_value",
+        "purchases_br",
+        "sales_br",
         "fees",
-        "net_amount",
+        "net_br",
         "pages",
     )
+    purchases_br = money_column("purchases_value", _("compras"))
+    sales_br = money_column("sales_value", _("vendas"))
+    net_br = money_column("net_amount", _("líquido"))
     list_filter = ("broker", "trade_date")
     search_fields = ("number", "owner__username", "portfolio__name", "file_name")
     list_select_related = ("owner", "portfolio", "broker")
@@ -491,7 +494,7 @@ class BrokerageNoteAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("custos"))
     def fees(self, note):
-        return note.total_fees
+        return money_br(note.total_fees)
 
     def get_urls(self):
         return [
@@ -579,3 +582,47 @@ class NotesForm(forms.Form):
         queryset=Broker.objects.all(), required=False, label=_("corretora (se não reconhecida pelo CNPJ/nome)")
     )
     password = forms.CharField(required=False, label=_("senha do PDF"), widget=forms.PasswordInput)
+
+
+# --- the admin home -------------------------------------------------------------------------------
+
+
+@console.card_provider(order=35)
+def desk_cards(user, today):
+    """The desk on the admin home: reconciliations with pending lines, alerts, failed alert e-mails."""
+    if not sees_investments(user):
+        return []
+    counts = selectors.console_counts()
+    group = _("Investimentos")
+    runs = reverse("admin:portfolio_reconciliation_changelist")
+    alerts = reverse("admin:portfolio_alert_changelist")
+    notes = reverse("admin:portfolio_notification_changelist")
+    return [
+        console.Card(
+            key="desk.reconciliations",
+            title=_("Conciliações com pendências"),
+            value=number_br(counts["reconciliations_pending"], 0),
+            url=runs,
+            tone="warning" if counts["reconciliations_pending"] else "success",
+            detail=_("Extratos da B3 e saldos que não conferem com a carteira."),
+            group=group,
+        ),
+        console.Card(
+            key="desk.alerts",
+            title=_("Alertas disparados"),
+            value=number_br(counts["alerts_triggered"], 0),
+            url=alerts + "?triggered__exact=1",
+            tone="attention" if counts["alerts_triggered"] else "muted",
+            detail=_("de %(n)s alertas ativos; %(f)s e-mail(s) de aviso falharam")
+            % {"n": number_br(counts["alerts"], 0), "f": number_br(counts["emails_failed"], 0)},
+            group=group,
+            rows=[
+                {
+                    "label": _("E-mails que falharam"),
+                    "value": counts["emails_failed"],
+                    "url": notes + "?email_status__exact=falhou",
+                    "tone": "danger" if counts["emails_failed"] else "muted",
+                }
+            ],
+        ),
+    ]

@@ -210,3 +210,22 @@ def _month_row(month: date, row: dict) -> dict:
         "projected_brl": _money(row["projected"]),
         "count": row["count"],
     }
+
+
+def console_counts() -> dict:
+    """What the admin home shows of the desk: runs with pending lines, alerts fired and armed,
+    e-mails of notifications that failed (three counting queries)."""
+    from django.db.models import Count, Q
+
+    from .models import Alert, Notification, Reconciliation
+
+    pending = Q(differences__gt=0) | Q(only_statement__gt=0) | Q(only_books__gt=0)
+    alerts = Alert.objects.filter(active=True).aggregate(
+        total=Count("pk"), triggered=Count("pk", filter=Q(triggered=True))
+    )
+    return {
+        "reconciliations_pending": Reconciliation.objects.filter(pending).count(),
+        "alerts": alerts["total"],
+        "alerts_triggered": alerts["triggered"],
+        "emails_failed": Notification.objects.filter(email_status="falhou").count(),
+    }

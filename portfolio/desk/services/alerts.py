@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import NO_REQUEST, audit_changes, audit_created, audit_deleted
+from exitus.formats import money_br, percent_br
 from exitus.queueing import after_commit, publish_named
 
 from ... import market_data
@@ -171,14 +172,8 @@ class Observation:
     context: dict = field(default_factory=dict)
 
 
-def money_text(value: Decimal, currency: str = "BRL") -> str:
-    text = f"{value.quantize(Decimal('0.01'), ROUND_HALF_UP):,.2f}".replace(",", "_").replace(".", ",")
-    symbol = {"BRL": "R$", "USD": "US$", "EUR": "€"}.get(currency, currency)
-    return f"{symbol} {text.replace('_', '.')}"
-
-
 def percent_text(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01'), ROUND_HALF_UP)}".replace(".", ",") + " %"
+    return percent_br(value, 2)
 
 
 def _day_change(quote) -> Decimal | None:
@@ -279,24 +274,24 @@ def _message(alert: Alert, observation: Observation) -> tuple[str, str]:
     ticker = alert.asset.ticker if alert.asset_id else ""
     currency = ctx.get("currency", "BRL")
     if kind == AlertKind.PRICE_ABOVE:
-        title = _("%(t)s acima de %(l)s") % {"t": ticker, "l": money_text(threshold, currency)}
+        title = _("%(t)s acima de %(l)s") % {"t": ticker, "l": money_br(threshold, currency)}
         body = _("%(t)s está a %(p)s, acima do limite de %(l)s.") % {
             "t": ticker,
-            "p": money_text(ctx["price"], currency),
-            "l": money_text(threshold, currency),
+            "p": money_br(ctx["price"], currency),
+            "l": money_br(threshold, currency),
         }
     elif kind == AlertKind.PRICE_BELOW:
-        title = _("%(t)s abaixo de %(l)s") % {"t": ticker, "l": money_text(threshold, currency)}
+        title = _("%(t)s abaixo de %(l)s") % {"t": ticker, "l": money_br(threshold, currency)}
         body = _("%(t)s está a %(p)s, abaixo do limite de %(l)s.") % {
             "t": ticker,
-            "p": money_text(ctx["price"], currency),
-            "l": money_text(threshold, currency),
+            "p": money_br(ctx["price"], currency),
+            "l": money_br(threshold, currency),
         }
     elif kind == AlertKind.DAY_CHANGE:
         title = _("%(t)s variou %(v)s no dia") % {"t": ticker, "v": percent_text(observation.value)}
         body = _("%(t)s está a %(p)s, variação de %(v)s no dia (limite: %(l)s).") % {
             "t": ticker,
-            "p": money_text(ctx["price"], currency),
+            "p": money_br(ctx["price"], currency),
             "v": percent_text(observation.value),
             "l": percent_text(threshold),
         }
@@ -304,9 +299,9 @@ def _message(alert: Alert, observation: Observation) -> tuple[str, str]:
         title = _("%(t)s com dividend yield de %(v)s") % {"t": ticker, "v": percent_text(observation.value)}
         body = _("%(t)s a %(p)s rende %(v)s em 12 meses (proventos de %(d)s por ação; limite: %(l)s).") % {
             "t": ticker,
-            "p": money_text(ctx["price"], currency),
+            "p": money_br(ctx["price"], currency),
             "v": percent_text(observation.value),
-            "d": money_text(ctx["dps"], currency),
+            "d": money_br(ctx["dps"], currency),
             "l": percent_text(threshold),
         }
     elif kind == AlertKind.ALLOCATION_DRIFT:
@@ -324,7 +319,7 @@ def _message(alert: Alert, observation: Observation) -> tuple[str, str]:
         body = _("O DARF %(code)s de %(m)s, de %(v)s, vence em %(d)s (em %(n)s dia(s)).") % {
             "code": ctx["code"],
             "m": ctx["month"].strftime("%m/%Y"),
-            "v": money_text(ctx["amount"]),
+            "v": money_br(ctx["amount"]),
             "d": ctx["due_date"].strftime("%d/%m/%Y"),
             "n": int(observation.value),
         }

@@ -125,3 +125,25 @@ def test_alert_admin_add_change_and_actions(admin_client, desk):
     assert admin_client.get(reverse("admin:portfolio_notification_change", args=[note.pk])).status_code == 200
     admin_client.post(reverse("admin:portfolio_alert_delete", args=[alert.pk]), {"post": "yes"})
     assert not Alert.objects.exists()
+
+
+def test_admin_home_shows_the_desk_cards(admin_client, desk):
+    from django.contrib.auth.models import Permission
+
+    from accounts.tests.factories import UserFactory
+    from portfolio.desk.models import Notification
+
+    services.reconcile_positions(owner=desk.owner, content=sample("posicao-2025-03-31.csv"), as_of=AS_OF)
+    alert = services.alert_create(owner=desk.owner, kind="preco_acima", asset=desk.assets["PETR4"], threshold=10)
+    Notification.objects.create(
+        owner=desk.owner, alert=alert, kind="preco_acima", key="k", title="t", message="m", email_status="falhou"
+    )
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert 'data-card="desk.reconciliations"' in page and 'data-card="desk.alerts"' in page
+    assert "E-mails que falharam" in page
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename="view_portfolio"))
+    admin_client.force_login(staff)
+    assert 'data-card="desk.reconciliations"' in admin_client.get(reverse("admin:index")).content.decode()
+    admin_client.force_login(UserFactory(is_staff=True))
+    assert 'data-card="desk.' not in admin_client.get(reverse("admin:index")).content.decode()
