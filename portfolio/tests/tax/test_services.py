@@ -13,7 +13,7 @@ from portfolio.tax import selectors
 from portfolio.tax import services as tax_services
 from portfolio.tax.models import MonthlyAssessment, TaxOpeningBalance, TaxRule
 
-from ..factories import AssetFactory, D, PortfolioFactory, trade
+from ..factories import AssetFactory, BrokerFactory, D, PortfolioFactory, moment, trade
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +148,22 @@ def test_refresh_stores_last_month_for_those_who_sold_in_it_and_is_idempotent(us
     row.refresh_from_db()
     assert MonthlyAssessment.objects.count() == 1
     assert (row.tax_due, row.computed_at) == (D("450.00"), computed_at)  # the clock does not move here
+
+
+def test_refresh_includes_a_month_whose_only_sale_was_a_leilao_de_fracoes(user):
+    """Bug found here: the monthly task looked at trades only, so a month whose one sale was the leilão of
+    a grupamento's fraction (a sale in the assessment, with its loss carried on) was never stored."""
+    p, xp = PortfolioFactory(owner=user), BrokerFactory(name="XP Investimentos")
+    mglu = AssetFactory(ticker="MGLU3")
+    trade(p, mglu, "compra", 25, "10.00", broker=xp, on="2025-03-03")
+    services.event_create(asset=mglu, kind="grupamento", event_date=date(2025, 4, 1), ratio_from=D(10), ratio_to=D(1))
+    services.fraction_sale_create(
+        owner=user, portfolio=p, broker=xp, asset=mglu, date=moment("2025-05-20"), amount=D("40.00")
+    )
+    assert tax_services.assessments_refresh() == {"month": "2025-05-01", "users": 1, "differ_from_filed": 0}
+    row = MonthlyAssessment.objects.get()
+    assert (row.owner, row.month, row.sales_total, row.tax_due) == (user, date(2025, 5, 1), D("40.00"), D("0.00"))
+    assert row.data["baskets"]["common"]["loss_out"] == "10.00"  # 0.5 share at 100.00 left for 40.00
 
 
 def test_refresh_of_a_given_month_counts_filed_months_that_now_differ(user, django_capture_on_commit_callbacks):
