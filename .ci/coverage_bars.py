@@ -12,11 +12,13 @@ import coverage
 
 MONEY_AND_TAX = [
     "portfolio/ledger.py",
+    "portfolio/selectors.py",  # the dashboard: market value, cost, P&L, allocation, cash balances
     "portfolio/services/positions.py",
     "portfolio/services/transactions.py",
     "portfolio/services/dividends.py",
     "portfolio/services/cash.py",
     "portfolio/services/events.py",
+    "portfolio/services/custody.py",  # opening balances, custody transfers, leilões de frações
     "portfolio/tax/engine.py",
     "portfolio/tax/rules.py",
     "portfolio/tax/selectors.py",
@@ -24,6 +26,8 @@ MONEY_AND_TAX = [
     "portfolio/tax/reports.py",
     "portfolio/tax/services.py",
     "portfolio/analytics/engine.py",
+    "portfolio/analytics/selectors.py",  # point-in-time holdings, prices, FX and cash behind the figures
+    "portfolio/analytics/services.py",  # month-end patrimony snapshots
     "portfolio/desk/allocation.py",
     "portfolio/desk/selectors.py",
     "portfolio/desk/sinacor.py",

@@ -741,16 +741,21 @@ def assessments_for_admin(*, owner_id=None):
 
 
 def owners_with_sales(*, month: date):
-    """Users who sold something in ``month`` (the monthly task refreshes their stored assessment)."""
+    """Users who sold something in ``month`` (the monthly task refreshes their stored assessment).
+
+    A leilão de frações is a sale in the assessment too (``engine._apply_fraction_sale``)."""
     end = engine.next_month(month)
+    trades = Transaction.objects.filter(
+        Q(kind="venda") | Q(kind="amortizacao"),
+        trade_date__date__gte=month,
+        trade_date__date__lt=end,
+    )
+    auctions = FractionSale.objects.filter(date__date__gte=month, date__date__lt=end)
+    # UNION drops the duplicates; neither side may keep its default ordering.
     return (
-        Transaction.objects.filter(
-            Q(kind="venda") | Q(kind="amortizacao"),
-            trade_date__date__gte=month,
-            trade_date__date__lt=end,
-        )
+        trades.order_by()
         .values_list("owner_id", flat=True)
-        .distinct()
+        .union(auctions.order_by().values_list("owner_id", flat=True))
     )
 
 
