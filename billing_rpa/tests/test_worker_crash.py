@@ -8,7 +8,6 @@ idempotency_key: the robot answers with the job it already has. Result: one exec
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from billing_rpa import services
 from billing_rpa.choices import ExecutionStatus
 from billing_rpa.models import Execution
 from billing_rpa.simulator import RpaSimulator, Timing
+from exitus.tests.processes import celery_worker
 
 from .conftest import SIM_TOKEN
 from .factories import InvoiceProcessFactory, staff_user
@@ -36,29 +36,7 @@ pytestmark = [
 
 
 def _worker(env, log):
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "exitus",
-            "worker",
-            "-Q",
-            "rpa",
-            "-P",
-            "solo",
-            "-l",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    return celery_worker(env, log, queue="rpa")
 
 
 def _wait(predicate, timeout, what):

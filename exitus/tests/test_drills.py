@@ -29,6 +29,7 @@ from django.db import connection
 from django.test import override_settings
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from exitus.tests.processes import celery_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTH_BOUND = 2.0 + 0.8  # the health timeout, plus the request's own overhead
@@ -261,29 +262,7 @@ def test_redis_outage_keeps_requests_bounded_and_login_throttled(outage):
 
 
 def _worker(env, log):
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "exitus",
-            "worker",
-            "-Q",
-            "default",
-            "-P",
-            "solo",
-            "-l",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    return celery_worker(env, log, queue="default")
 
 
 @pytest.mark.django_db(transaction=True)
