@@ -1,7 +1,10 @@
 """Performance over ``max`` for a portfolio of 100,000 transactions over 10 years, and a year's tax.
 
 Targets: performance ≤ 1 s cold (nothing cached) and ≤ 50 ms cached (p95 of the HTTP endpoint at
-8 clients); the tax assessment of a year (DIRPF report, cold) is reported. The data set: one user,
+8 clients); the tax year (the DIRPF report) with no cache ≤ 1.5 × the performance cold figure — it
+starts from the year-end checkpoint the first report stored (``portfolio.tax.checkpoints``; the time of
+that first report, every year replayed, is reported beside it) — and the monthly explanation and the
+consolidated ledger, cached, ≤ 2 × the trivial endpoint's p95 (issue 11 §7). The data set: one user,
 one portfolio, 2 brokers, 200 assets (ações, FIIs, ETFs, two US stocks), a daily close for every
 weekday of the 10 years (≈ 520,000 bars), USD-BRL and CDI series, 100,000 trades with same-day
 round trips (day trade) among them. Positions are built by the portfolio services' replay.
@@ -134,6 +137,7 @@ def run(ctx):
 
     from portfolio.analytics import selectors
     from portfolio.tax import selectors as tax_selectors
+    from portfolio.tax.models import YearEndCheckpoint
 
     user = ctx.create_user(USERNAME)
     today = timezone.localdate()
@@ -160,10 +164,14 @@ def run(ctx):
     http = ctx.load(url, token=token, connections=8)
 
     year = today.year - 1
+    YearEndCheckpoint.objects.filter(owner=user).delete()
+    cache.clear()
+    with ctx.timer() as from_scratch:  # every year replayed; stores the checkpoint of 31/12 of year - 1
+        tax_selectors.annual_report(owner=user, year=year)
     tax_cold = []
     for _ in range(2):
         cache.clear()
-        with ctx.timer() as t:
+        with ctx.timer() as t:  # no cache: the year replayed from its checkpoint (fingerprint checked)
             report = tax_selectors.annual_report(owner=user, year=year)
         tax_cold.append(t.seconds)
     cache.clear()
@@ -226,10 +234,12 @@ def run(ctx):
         ctx.result(
             "analytics.tax_year_cold",
             ok=tax_ratio is not None and tax_ratio <= 1.5,
-            target="<= 1.5 x analytics.performance_max_cold of the same run",
+            target="<= 1.5 x analytics.performance_max_cold of the same run (no cache; year-end checkpoint)",
             ratio_to_performance_cold=tax_ratio,
             year=year,
             seconds=round(min(tax_cold), 3),
+            from_scratch_seconds=round(from_scratch.seconds, 3),
+            from_scratch_ratio=round(from_scratch.seconds / best_cold, 2) if best_cold else None,
             performance_cold_seconds=round(best_cold, 3),
             monthly_seconds=round(monthly.seconds, 3),
             transactions=n_trades,

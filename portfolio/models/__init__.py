@@ -18,7 +18,7 @@ from ..desk.models import (
     Reconciliation,
     ReconciliationLine,
 )
-from ..tax.models import MonthlyAssessment, TaxOpeningBalance, TaxRule
+from ..tax.models import MonthlyAssessment, TaxOpeningBalance, TaxRule, YearEndCheckpoint
 from .cash import CashMovement
 from .catalogue import Asset, Broker, Portfolio
 from .custody import CustodyTransfer, FractionSale
@@ -54,4 +54,5 @@ __all__ = [
     "TaxOpeningBalance",
     "TaxRule",
     "Transaction",
+    "YearEndCheckpoint",
 ]

@@ -20,7 +20,7 @@ Money is ``Decimal`` rounded to the cent, half up (``portfolio.ledger.money``).
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from exitus import calendars
@@ -96,6 +96,10 @@ def first_of_month(day: date) -> date:
 
 def next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def last_of_month(day: date) -> date:
+    return next_month(first_of_month(day)) - timedelta(days=1)
 
 
 def darf_due_date(month: date) -> date:
@@ -281,6 +285,7 @@ class ReplayResult:
     holdings: dict = field(default_factory=dict)  # asset_id -> Holding at the end
     steps: list = field(default_factory=list)  # traced assets: every step with the state after it
     bonuses: list = field(default_factory=list)  # bonificações received: DIRPF line 18
+    snapshots: dict = field(default_factory=dict)  # date -> {asset_id: Holding (copied)}, closed included
 
 
 @dataclass(frozen=True)
@@ -349,8 +354,13 @@ def replay(
     fraction_sales=(),
     rules: RuleBook | None = None,
     trace=(),
+    snapshots=(),
+    initial: dict | None = None,
 ) -> ReplayResult:
     """Replay a user's history; ``checkpoints`` are dates whose end-of-day holdings are kept.
+
+    ``snapshots``: dates whose end-of-day holdings are kept whole, closed positions included (what a
+    later replay needs to resume there: ``initial``, with only the records dated after it).
 
     Per day: opening balances (00:00), then corporate events (00:00), then each asset's trades
     (split into day trade and common operations per broker), custody transfers and leilões de
@@ -369,14 +379,20 @@ def replay(
     for op in openings:
         openings_by_day[op.day].append(op)
     holdings: dict[int, Holding] = defaultdict(Holding)
+    for asset_id, holding in (initial or {}).items():
+        holdings[asset_id] = _copy(holding)
     sales: list[Sale] = []
     bonuses: list = []
     kept: dict = {}
+    whole: dict = {}
     tracer = _Tracer(trace)
     pending = sorted(set(checkpoints))
+    pending_whole = sorted(set(snapshots))
     for day in sorted(set(by_day) | set(events_by_day) | set(others) | set(openings_by_day)):
         while pending and pending[0] < day:
             kept[pending.pop(0)] = {a: _copy(h) for a, h in holdings.items() if h.state.quantity > 0}
+        while pending_whole and pending_whole[0] < day:
+            whole[pending_whole.pop(0)] = {a: _copy(h) for a, h in holdings.items()}
         for op in sorted(openings_by_day.get(day, ()), key=lambda o: o.id):
             _apply_opening(holdings[op.asset_id], op, tracer)
         for ev in sorted(events_by_day.get(day, ()), key=lambda e: e.id):
@@ -393,7 +409,16 @@ def replay(
                     _apply_fraction_sale(holding, info, item, sales, tracer)
     for day in pending:
         kept[day] = {a: _copy(h) for a, h in holdings.items() if h.state.quantity > 0}
-    return ReplayResult(sales=sales, checkpoints=kept, holdings=dict(holdings), steps=tracer.steps, bonuses=bonuses)
+    for day in pending_whole:
+        whole[day] = {a: _copy(h) for a, h in holdings.items()}
+    return ReplayResult(
+        sales=sales,
+        checkpoints=kept,
+        holdings=dict(holdings),
+        steps=tracer.steps,
+        bonuses=bonuses,
+        snapshots=whole,
+    )
 
 
 def _take(brokers: dict, broker_id, qty) -> None:
@@ -1014,6 +1039,16 @@ def assess_months(sales, rules: RuleBook, *, until: date, since: date | None = N
     ``opening``: ``(month, Carry)`` — balances brought from elsewhere (losses per basket, unused IRRF of
     that year), entering that month as its carry.
     """
+    return chain_months(sales, rules, until=until, since=since, opening=opening)[0]
+
+
+def chain_months(
+    sales, rules: RuleBook, *, until: date, since: date | None = None, opening=None, carry: Carry | None = None
+) -> tuple[list[dict], dict]:
+    """:func:`assess_months`, and ``{month: Carry handed to the next month}``.
+
+    ``carry``: what the month before the first one handed on (resuming a chain computed earlier).
+    """
     monthly = defaultdict(list)
     for s in sales:
         monthly[s.month].append(s)
@@ -1021,7 +1056,7 @@ def assess_months(sales, rules: RuleBook, *, until: date, since: date | None = N
     if opening is not None:
         starts.append(opening[0])
     start = min(starts)
-    month, carry, rows = first_of_month(start), Carry(), []
+    month, carry, rows, carries = first_of_month(start), carry or Carry(), [], {}
     while month <= until:
         if opening is not None and month == opening[0]:
             extra = opening[1]
@@ -1034,8 +1069,9 @@ def assess_months(sales, rules: RuleBook, *, until: date, since: date | None = N
             )
         row, carry = assess_month(month, monthly.get(month, []), rules, carry)
         rows.append(row)
+        carries[month] = carry
         month = next_month(month)
-    return rows
+    return rows, carries
 
 
 # --- late payment (information) --------------------------------------------------------------
@@ -1136,6 +1172,15 @@ def assess_foreign_year(*, year: int, sales, incomes, rules: RuleBook, loss_in: 
         "missing_fx": missing_fx,
         "fx_not_ptax": other_sources,
     }
+
+
+def foreign_loss_before(*, year: int, sales, incomes, rules: RuleBook) -> Decimal:
+    """The foreign regime's loss carried into ``year``: every earlier year with sales or income, chained."""
+    years = sorted({s.day.year for s in sales if s.category == Category.EXTERIOR} | {i.day.year for i in incomes})
+    loss = ZERO
+    for earlier in (y for y in years if y < year):
+        loss = assess_foreign_year(year=earlier, sales=sales, incomes=incomes, rules=rules, loss_in=loss)["loss_out"]
+    return loss
 
 
 # --- step 4: dividends, JCP, FII income --------------------------------------------------------

@@ -133,3 +133,28 @@ class TaxOpeningBalance(TimeStampedModel):
 
     def __str__(self):
         return f"{self.owner} desde {self.month:%m/%Y}"
+
+
+class YearEndCheckpoint(models.Model):
+    """The consolidated replay of one taxpayer at 31/12 of ``year`` (``portfolio.tax.checkpoints``).
+
+    Derived data, never edited: the holdings (closed ones included) and what December handed on to
+    January, kept with the fingerprint of everything they were computed from. A later year's report
+    starts here only while the fingerprint computed now is the same.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("ano"))
+    fingerprint = models.CharField(_("impressão digital"), max_length=64)
+    holdings = models.JSONField(_("posições em 31/12"))
+    carry = models.JSONField(_("saldos levados a janeiro"), null=True)
+    foreign_loss = models.DecimalField(_("prejuízo no exterior a compensar"), max_digits=20, decimal_places=2)
+    computed_at = models.DateTimeField(_("calculado em"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ponto de retomada anual")
+        verbose_name_plural = _("pontos de retomada anuais")
+        constraints = [models.UniqueConstraint(fields=["owner", "year"], name="tax_checkpoint_owner_year")]
+
+    def __str__(self):
+        return f"{self.owner_id} 31/12/{self.year}"

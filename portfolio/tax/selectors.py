@@ -7,7 +7,8 @@ differences are listed next to the current ones.
 """
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -33,7 +34,7 @@ from ..models import (
     OpeningPosition,
     Transaction,
 )
-from . import engine
+from . import checkpoints, engine
 from .choices import Category, RuleKey
 from .models import MonthlyAssessment, TaxOpeningBalance, TaxRule
 from .rules import RuleBook, RuleRow
@@ -83,16 +84,28 @@ def _assets(ids) -> dict:
 TRADES_SQL = """
 SELECT t.id, t.asset_id, t.broker_id, t.kind, t.trade_date, t.quantity, t.gross_amount, t.net_amount,
        t.withheld_tax, t.fx_rate, t.fx_source, (t.trade_date AT TIME ZONE %(tz)s)::date
-FROM {table} t WHERE t.owner_id = %(owner)s ORDER BY t.trade_date, t.id
+FROM {table} t WHERE t.owner_id = %(owner)s AND t.trade_date >= %(since)s AND t.trade_date < %(before)s
+ORDER BY t.trade_date, t.id
 """
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
-def _trade_rows(owner_id):
+def _window(after: date | None, through: date | None) -> tuple[datetime, datetime]:
+    """The moments ``[since, before)`` of the local days after ``after`` up to ``through`` (inclusive)."""
+    since = start_of_day(after + timedelta(days=1)) if after else EARLIEST
+    before = start_of_day(through + timedelta(days=1)) if through else LATEST
+    return since, before
+
+
+def _trade_rows(owner_id, after=None, through=None):
+    since, before = _window(after, through)
     if connection.vendor == "postgresql":
         sql = TRADES_SQL.format(table=Transaction._meta.db_table)
-        return pg_binary_rows(sql, {"owner": owner_id, "tz": timezone.get_default_timezone_name()})
+        params = {"owner": owner_id, "tz": timezone.get_default_timezone_name(), "since": since, "before": before}
+        return pg_binary_rows(sql, params)
     return (
-        Transaction.objects.filter(owner_id=owner_id)
+        Transaction.objects.filter(owner_id=owner_id, trade_date__gte=since, trade_date__lt=before)
         .annotate(day=TruncDate("trade_date"))
         .order_by("trade_date", "pk")
         .values_list(
@@ -112,9 +125,13 @@ def _trade_rows(owner_id):
     )
 
 
-def load_history(*, owner_id):
-    """``(assets, trades, events, incomes)`` of one user, as the engine's records."""
-    rows = _trade_rows(owner_id)
+def load_history(*, owner_id, after: date | None = None, through: date | None = None, held=()):
+    """``(assets, trades, events, incomes)`` of one user, as the engine's records.
+
+    ``after``/``through``: only what is dated in that window of local days (a replay resumed from a
+    year-end checkpoint); ``held``: assets held without a trade in the window (their events count).
+    """
+    rows = _trade_rows(owner_id, after, through)
     trades = [
         engine.Trade(
             id=pk,
@@ -132,11 +149,39 @@ def load_history(*, owner_id):
         )
         for pk, asset_id, broker_id, kind, at, qty, gross, net, withheld, fx, fx_source, day in rows
     ]
-    asset_ids = {t.asset_id for t in trades}
+    asset_ids = {t.asset_id for t in trades} | set(held)
+    events = [
+        ev
+        for ev in _events(asset_ids)  # adds the assets ticker changes lead to
+        if (after is None or ev.day > after) and (through is None or ev.day <= through)
+    ]
+    receipts = DividendReceipt.objects.filter(owner_id=owner_id, dividend__payment_date__isnull=False)
+    if after is not None:
+        receipts = receipts.filter(dividend__payment_date__gt=after)
+    if through is not None:
+        receipts = receipts.filter(dividend__payment_date__lte=through)
+    receipts = receipts.values_list(
+        "dividend__asset_id",
+        "dividend__kind",
+        "dividend__payment_date",
+        "gross_amount",
+        "tax_amount",
+        "net_amount",
+        "fx_rate",
+        "position__broker_id",
+    ).order_by("dividend__payment_date", "pk")
+    incomes = [engine.Income(*row) for row in receipts]
+    asset_ids |= {i.asset_id for i in incomes}
+    return _assets(asset_ids), trades, sorted(events, key=lambda e: (e.day, e.id)), incomes
+
+
+def _events(asset_ids: set) -> list:
+    """The corporate events of ``asset_ids``, following ticker changes into their new assets (which
+    are added to ``asset_ids``)."""
     events = []
     seen = set()
     frontier = set(asset_ids)
-    while frontier:  # follow ticker changes into their new assets
+    while frontier:
         found = list(CorporateEvent.objects.filter(asset_id__in=frontier, kind__in=EVENT_KINDS).select_related("asset"))
         frontier = set()
         for ev in found:
@@ -159,28 +204,19 @@ def load_history(*, owner_id):
             if ev.new_asset_id and ev.new_asset_id not in asset_ids:
                 asset_ids.add(ev.new_asset_id)
                 frontier.add(ev.new_asset_id)
-    receipts = (
-        DividendReceipt.objects.filter(owner_id=owner_id, dividend__payment_date__isnull=False)
-        .values_list(
-            "dividend__asset_id",
-            "dividend__kind",
-            "dividend__payment_date",
-            "gross_amount",
-            "tax_amount",
-            "net_amount",
-            "fx_rate",
-            "position__broker_id",
-        )
-        .order_by("dividend__payment_date", "pk")
-    )
-    incomes = [engine.Income(*row) for row in receipts]
-    asset_ids |= {i.asset_id for i in incomes}
-    return _assets(asset_ids), trades, sorted(events, key=lambda e: (e.day, e.id)), incomes
+    return events
 
 
-def load_custody(*, owner_id, asset_id=None) -> dict:
-    """Opening balances, custody transfers and leilões de frações of one user, as the engine's records."""
+def load_custody(*, owner_id, asset_id=None, after: date | None = None, through: date | None = None) -> dict:
+    """Opening balances, custody transfers and leilões de frações of one user, as the engine's records
+    (``after``/``through``: only those dated in that window of local days)."""
     scope = {"owner_id": owner_id} if asset_id is None else {"owner_id": owner_id, "asset_id": asset_id}
+    since, before = _window(after, through)
+    opening_days = {}
+    if after is not None:
+        opening_days["as_of__gt"] = after
+    if through is not None:
+        opening_days["as_of__lte"] = through
     openings = [
         engine.Opening(
             id=o.pk,
@@ -192,7 +228,7 @@ def load_custody(*, owner_id, asset_id=None) -> dict:
             cost=o.cost_basis,
             cost_brl=o.cost_basis_brl,
         )
-        for o in OpeningPosition.objects.filter(**scope)
+        for o in OpeningPosition.objects.filter(**scope, **opening_days)
     ]
     transfers = [
         engine.Transfer(
@@ -204,11 +240,11 @@ def load_custody(*, owner_id, asset_id=None) -> dict:
             at=t.date,
             quantity=t.quantity,
         )
-        for t in CustodyTransfer.objects.filter(**scope)
+        for t in CustodyTransfer.objects.filter(**scope, date__gte=since, date__lt=before)
     ]
     rules = rulebook()
     fractions = []
-    for f in FractionSale.objects.filter(**scope).select_related("event__asset"):
+    for f in FractionSale.objects.filter(**scope, date__gte=since, date__lt=before).select_related("event__asset"):
         day = local_date(f.date)
         assigned = (
             f.event is not None
@@ -286,19 +322,29 @@ def cached_json(owner_id, what: str, compute) -> bytes | None:
     return None if found == b"null" else found
 
 
-def user_computation(*, owner_id, until: date, checkpoints=()):
-    """``(history, replay result, months up to until, rulebook)``: the whole history, replayed."""
+def user_computation(*, owner_id, until: date, checkpoints=(), snapshots=(), carries=None):
+    """``(history, replay result, months up to until, rulebook)``: the whole history, replayed.
+
+    ``snapshots``: dates whose whole holdings the result keeps; ``carries``: a dict that receives what
+    each month handed on to the next (both for storing a year-end checkpoint)."""
     rules = rulebook()
-    history = load_history(owner_id=owner_id)
-    assets, trades, events, _incomes = history
     custody = load_custody(owner_id=owner_id)
-    missing = {o.asset_id for o in custody["openings"]} - set(assets)
-    if missing:
-        assets.update(_assets(missing))
-    result = engine.replay(assets=assets, trades=trades, events=events, checkpoints=checkpoints, rules=rules, **custody)
-    months = engine.assess_months(
+    history = load_history(owner_id=owner_id, held={o.asset_id for o in custody["openings"]})
+    assets, trades, events, _incomes = history
+    result = engine.replay(
+        assets=assets,
+        trades=trades,
+        events=events,
+        checkpoints=checkpoints,
+        snapshots=snapshots,
+        rules=rules,
+        **custody,
+    )
+    months, month_carries = engine.chain_months(
         result.sales, rules, until=engine.first_of_month(until), opening=opening_carry(owner_id=owner_id)
     )
+    if carries is not None:
+        carries.update(month_carries)
     return history, result, months, rules
 
 
@@ -353,7 +399,8 @@ def _broker_names(ids) -> dict:
 
 
 def _month_core(owner_id, month: date) -> dict:
-    (assets, _t, _e, _i), result, months, rules = user_computation(owner_id=owner_id, until=month)
+    figures = figures_until(owner_id=owner_id, through=engine.last_of_month(month))
+    assets, result, months, rules = figures.assets, figures.result, figures.months, figures.rules
     row = next((m for m in months if m["month"] == month), None)
     if row is None:
         row, _carry = engine.assess_month(month, [], rules, engine.Carry())
@@ -540,9 +587,9 @@ def _asset_chain(asset_id, events) -> set:
 
 
 def _ledger(owner_id, asset_id):
-    assets, trades, events, _incomes = load_history(owner_id=owner_id)
-    chain = _asset_chain(asset_id, events)
     custody = load_custody(owner_id=owner_id)
+    assets, trades, events, _incomes = load_history(owner_id=owner_id, held={o.asset_id for o in custody["openings"]})
+    chain = _asset_chain(asset_id, events)
     custody = {k: [i for i in v if i.asset_id in chain] for k, v in custody.items()}
     known = {t.asset_id for t in trades} | {o.asset_id for o in custody["openings"]}
     if not known & chain:
@@ -658,8 +705,8 @@ def filing_status(stored, payload) -> dict:
 def darf_year(*, owner, year: int, today: date | None = None) -> list:
     """The DARFs (6015 and 4600) of every month of ``year`` with due dates and status."""
     today = today or timezone.localdate()
-    until = date(year, 12, 1)
-    months = _cached(owner.pk, f"months:{year}", lambda: user_computation(owner_id=owner.pk, until=until)[2])
+    end = date(year, 12, 31)
+    months = _cached(owner.pk, f"months:{year}", lambda: figures_until(owner_id=owner.pk, through=end).months)
     rules = rulebook()
     selic = _Lazy(selic_monthly)
     stored = {a.month: a for a in MonthlyAssessment.objects.filter(owner=owner, month__year=year)}
@@ -690,14 +737,125 @@ def annual_report(*, owner, year: int) -> dict:
     return _cached(owner.pk, f"annual:{year}", lambda: _annual_report(owner=owner, year=year))
 
 
+@dataclass
+class Figures:
+    """A user's figures up to one day of year Y, however they were reached (resumed or replayed whole)."""
+
+    assets: dict
+    incomes: list  # at least year Y's up to the day
+    result: engine.ReplayResult  # sales and bonificações of at least year Y up to the day; kept holdings
+    months: list  # assessed months up to the day's month
+    foreign_loss_in: Decimal  # the foreign regime's loss carried into year Y
+    rules: RuleBook
+
+
+def _foreign_bonus_rates(through: date) -> list:
+    """``(event id, BRL rate)`` of the foreign bonificações up to ``through`` (their cost comes from market data)."""
+    events = (
+        CorporateEvent.objects.filter(
+            kind=CorporateEventKind.BONIFICACAO, event_date__lte=through, assigned_cost__isnull=False
+        )
+        .exclude(asset__currency="BRL")
+        .select_related("asset")
+    )
+    rates = []
+    for ev in events:
+        try:
+            rates.append((ev.pk, str(_event_fx(ev))))
+        except engine.MissingFx:
+            rates.append((ev.pk, None))
+    return rates
+
+
+def _checkpoint_fingerprint(owner_id, through: date) -> str:
+    return checkpoints.fingerprint(
+        owner_id=owner_id,
+        through=through,
+        before=start_of_day(through + timedelta(days=1)),
+        event_rates=_foreign_bonus_rates(through),
+    )
+
+
+def figures_until(*, owner_id, through: date, keep=()) -> Figures:
+    """Everything up to ``through`` (``keep``: days whose holdings the result keeps, within its year).
+
+    Resumed from the checkpoint of 31/12 of the year before when one holds; otherwise the whole
+    history is replayed and that checkpoint stored on the way (``portfolio.tax.checkpoints``).
+    """
+    rules = rulebook()
+    return _resumed(owner_id, through, keep, rules) or _from_scratch(owner_id, through, keep)
+
+
+def _resumed(owner_id, through: date, keep, rules: RuleBook) -> Figures | None:
+    if not checkpoints.enabled():
+        return None
+    year = through.year
+    previous_end = date(year - 1, 12, 31)
+    found = checkpoints.find(
+        owner_id=owner_id, year=year - 1, fingerprint=_checkpoint_fingerprint(owner_id, previous_end)
+    )
+    if found is None:
+        return None
+    custody = load_custody(owner_id=owner_id, after=previous_end, through=through)
+    held = set(found.holdings) | {o.asset_id for o in custody["openings"]}
+    assets, trades, events, incomes = load_history(owner_id=owner_id, after=previous_end, through=through, held=held)
+    result = engine.replay(
+        assets=assets,
+        trades=trades,
+        events=events,
+        checkpoints=keep,
+        initial=found.holdings,
+        rules=rules,
+        **custody,
+    )
+    opening = opening_carry(owner_id=owner_id)
+    if opening is not None and opening[0] <= previous_end:
+        opening = None  # already in the checkpoint's carry
+    until = engine.first_of_month(through)
+    if found.carry is None:  # no month had been assessed before the year: the chain starts in it
+        months, _ = engine.chain_months(result.sales, rules, until=until, opening=opening)
+    else:
+        months, _ = engine.chain_months(
+            result.sales, rules, until=until, since=date(year, 1, 1), opening=opening, carry=found.carry
+        )
+    return Figures(assets, incomes, result, months, found.foreign_loss, rules)
+
+
+def _from_scratch(owner_id, through: date, keep) -> Figures:
+    """The whole history replayed; the checkpoint of 31/12 of the year before is stored on the way
+    (when that day is past and nothing changed while computing)."""
+    year = through.year
+    previous_end = date(year - 1, 12, 31)
+    storable = checkpoints.enabled() and previous_end < timezone.localdate()
+    before = _checkpoint_fingerprint(owner_id, previous_end) if storable else None
+    carries: dict = {}
+    history, result, months, rules = user_computation(
+        owner_id=owner_id,
+        until=engine.first_of_month(through),
+        checkpoints=keep,
+        snapshots=(previous_end,) if storable else (),
+        carries=carries,
+    )
+    assets, _trades, _events, incomes = history
+    foreign_incomes = engine.foreign_incomes(incomes, assets)
+    foreign_loss = engine.foreign_loss_before(year=year, sales=result.sales, incomes=foreign_incomes, rules=rules)
+    if storable and before == _checkpoint_fingerprint(owner_id, previous_end):
+        checkpoint = checkpoints.Checkpoint(
+            year=year - 1,
+            holdings=result.snapshots[previous_end],
+            carry=carries.get(date(year - 1, 12, 1)),
+            foreign_loss=foreign_loss,
+        )
+        checkpoints.save(owner_id=owner_id, fingerprint=before, checkpoint=checkpoint)
+    return Figures(assets, incomes, result, months, foreign_loss, rules)
+
+
 def _annual_report(*, owner, year: int) -> dict:
     from . import dirpf
 
-    end, previous_end = date(year, 12, 31), date(year - 1, 12, 31)
-    history, result, months, rules = user_computation(
-        owner_id=owner.pk, until=date(year, 12, 1), checkpoints=(previous_end, end)
-    )
-    assets, _trades, _events, incomes = history
+    previous_end, end = date(year - 1, 12, 31), date(year, 12, 31)
+    figures = figures_until(owner_id=owner.pk, through=end, keep=(previous_end, end))
+    rules, assets, incomes, result = figures.rules, figures.assets, figures.incomes, figures.result
     brokers = {b["pk"]: b for b in Broker.objects.values("pk", "name", "cnpj", "country")}
     bens = dirpf.bens_e_direitos(
         assets=assets,
@@ -705,9 +863,15 @@ def _annual_report(*, owner, year: int) -> dict:
         now=result.checkpoints.get(end, {}),
         before=result.checkpoints.get(previous_end, {}),
     )
-    year_months = [m for m in months if m["month"].year == year]
+    year_months = [m for m in figures.months if m["month"].year == year]
     domestic = engine.incomes_of_year(year=year, incomes=incomes, assets=assets, rules=rules)
-    foreign = _foreign_years(result.sales, engine.foreign_incomes(incomes, assets), rules, year)
+    foreign = engine.assess_foreign_year(
+        year=year,
+        sales=result.sales,
+        incomes=engine.foreign_incomes(incomes, assets),
+        rules=rules,
+        loss_in=figures.foreign_loss_in,
+    )
     return dirpf.report(
         year=year,
         owner=owner,
@@ -720,17 +884,6 @@ def _annual_report(*, owner, year: int) -> dict:
         sales=[s for s in result.sales if s.day.year == year],
         bonuses=[b for b in result.bonuses if b["date"].year == year],
     )
-
-
-def _foreign_years(sales, incomes, rules, year) -> dict:
-    """Chain the foreign regime's losses from the first year it applies up to ``year``."""
-    years = sorted({s.day.year for s in sales if s.category == Category.EXTERIOR} | {i.day.year for i in incomes})
-    loss = Decimal(0)
-    row = None
-    for y in [*(y for y in years if y < year), year]:
-        row = engine.assess_foreign_year(year=y, sales=sales, incomes=incomes, rules=rules, loss_in=loss)
-        loss = row["loss_out"]
-    return row
 
 
 def assessments_for_admin(*, owner_id=None):
