@@ -22,6 +22,7 @@ MONEY_AND_TAX = [
     "portfolio/tax/engine.py",
     "portfolio/tax/rules.py",
     "portfolio/tax/selectors.py",
+    "portfolio/tax/checkpoints.py",
     "portfolio/tax/dirpf.py",
     "portfolio/tax/reports.py",
     "portfolio/tax/services.py",
