@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from portfolio import services
@@ -185,3 +186,19 @@ def test_dirpf_codes_location_and_bonus_line(user):
     [bonus] = report["bonificacoes_18"]
     assert (bonus["ticker"], bonus["quantity"], bonus["amount"]) == ("ITSA4", D("1"), D("5.00"))
     assert report["rendimentos_isentos"]["bonificacoes_18"] == D("5.00")
+
+
+def test_an_opening_position_without_trades_follows_its_corporate_events(user):
+    """A split after an opening balance (history kept elsewhere, no trade here) changes the quantity
+    and the average the tax engine holds: the consolidated position and the DIRPF's bens."""
+    with time_machine.travel("2026-11-23 12:00 -0300"):
+        p, xp = PortfolioFactory(owner=user), BrokerFactory(name="XP Investimentos")
+        wege = AssetFactory(ticker="WEGE3")
+        services.opening_position_create(
+            owner=user, portfolio=p, broker=xp, asset=wege, as_of=date(2025, 1, 2), quantity=D(100), average_cost=D(40)
+        )
+        services.event_create(asset=wege, kind="split", event_date=date(2025, 3, 3), ratio_from=D(1), ratio_to=D(2))
+        row = next(r for r in selectors.consolidated_positions(owner_id=user.pk) if r["asset_id"] == wege.pk)
+        [bem] = selectors.annual_report(owner=user, year=2025)["bens_e_direitos"]
+    assert (row["quantity"], row["average_cost"], row["cost_basis"]) == (D(200), D(20), D("4000.00"))
+    assert (bem["quantity"], bem["cost"]) == (D(200), D("4000.00"))
