@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, IntegrityError
 
 from portfolio import services
+from portfolio.dates import start_of_day
 from portfolio.models import (
     Asset,
     CorporateEvent,
@@ -20,7 +21,7 @@ from portfolio.models import (
     OpeningPosition,
     Transaction,
 )
-from portfolio.tax import selectors
+from portfolio.tax import checkpoints, selectors
 from portfolio.tax.models import TaxOpeningBalance, TaxRule, YearEndCheckpoint
 
 from ..factories import AssetFactory, BrokerFactory, D, PortfolioFactory, moment, trade
@@ -145,6 +146,21 @@ def test_the_months_and_darfs_resumed_have_the_full_replays_figures(history, yea
     assert any(json.loads(full)[f"{m:02d}"][0]["operations"] for m in range(1, 13))  # real sales in the year
 
 
+def test_a_first_sale_after_the_checkpoint_starts_the_months_there(user, monkeypatch):
+    """Bought in 2024, first sold in 2025: no month had been assessed by 31/12/2024, so the resumed
+    chain starts at the first sale, as the full replay's does."""
+    with time_machine.travel(TODAY):
+        p = PortfolioFactory(owner=user)
+        bbas = AssetFactory(ticker="BBAS3")
+        trade(p, bbas, "compra", 2000, "20.00", on="2024-05-06")
+        trade(p, bbas, "venda", 2000, "25.00", on="2025-08-04")  # 50,000: taxable
+    full = report(user, 2025)
+    assert YearEndCheckpoint.objects.get(owner=user, year=2024).carry is None
+    assert resumed_report(user, 2025, monkeypatch) == full
+    months = json.loads(full)["renda_variavel"]["months"]
+    assert months[0]["month"] == "2025-08-01"
+
+
 def test_a_past_trade_changed_behind_the_services_back_is_never_served_from_the_checkpoint(history, monkeypatch):
     before = report(history, 2025)
     first = Transaction.objects.filter(owner=history).order_by("trade_date").first()  # 2023
@@ -182,6 +198,20 @@ def test_every_input_up_to_the_day_changes_the_fingerprint(history, what):
     assert _fingerprint(history) == first  # stable while nothing changes
     assert MUTATIONS[what](history)
     assert _fingerprint(history) != first
+
+
+@pytest.mark.parametrize("what", MUTATIONS)
+def test_the_portable_fingerprint_sees_every_input_too(history, what):
+    """The Python hashing used where the SQL one is not (SQLite), run on every database."""
+    through = date(2024, 12, 31)
+
+    def portable():
+        return checkpoints._portable_parts(history.pk, through, start_of_day(date(2025, 1, 1)))
+
+    first = portable()
+    assert portable() == first
+    assert MUTATIONS[what](history)
+    assert portable() != first
 
 
 def test_what_happens_after_the_day_keeps_the_checkpoint(history):
