@@ -10,6 +10,7 @@ import importlib
 
 SEEDS = (
     ("portfolio.migrations.0004_seed_tax_rules", "seed"),
+    ("portfolio.migrations.0006_trust_tax_rules", "seed"),
     ("quotes.migrations.0003_default_macro_parameters", "create_defaults"),
 )
 

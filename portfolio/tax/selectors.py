@@ -85,7 +85,7 @@ TRADES_SQL = """
 SELECT t.id, t.asset_id, t.broker_id, t.kind, t.trade_date, t.quantity, t.gross_amount, t.net_amount,
        t.withheld_tax, t.fx_rate, t.fx_source, (t.trade_date AT TIME ZONE %(tz)s)::date
 FROM {table} t WHERE t.owner_id = %(owner)s AND t.trade_date >= %(since)s AND t.trade_date < %(before)s
-ORDER BY t.trade_date, t.id
+{assets}ORDER BY t.trade_date, t.id
 """
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
@@ -98,15 +98,21 @@ def _window(after: date | None, through: date | None) -> tuple[datetime, datetim
     return since, before
 
 
-def _trade_rows(owner_id, after=None, through=None):
+def _trade_rows(owner_id, after=None, through=None, only=None):
     since, before = _window(after, through)
     if connection.vendor == "postgresql":
-        sql = TRADES_SQL.format(table=Transaction._meta.db_table)
+        sql = TRADES_SQL.format(
+            table=Transaction._meta.db_table, assets="AND t.asset_id = ANY(%(assets)s) " if only is not None else ""
+        )
         params = {"owner": owner_id, "tz": timezone.get_default_timezone_name(), "since": since, "before": before}
+        if only is not None:
+            params["assets"] = sorted(only)
         return pg_binary_rows(sql, params)
+    trades = Transaction.objects.filter(owner_id=owner_id, trade_date__gte=since, trade_date__lt=before)
+    if only is not None:
+        trades = trades.filter(asset_id__in=only)
     return (
-        Transaction.objects.filter(owner_id=owner_id, trade_date__gte=since, trade_date__lt=before)
-        .annotate(day=TruncDate("trade_date"))
+        trades.annotate(day=TruncDate("trade_date"))
         .order_by("trade_date", "pk")
         .values_list(
             "pk",
@@ -125,13 +131,14 @@ def _trade_rows(owner_id, after=None, through=None):
     )
 
 
-def load_history(*, owner_id, after: date | None = None, through: date | None = None, held=()):
+def load_history(*, owner_id, after: date | None = None, through: date | None = None, held=(), only=None):
     """``(assets, trades, events, incomes)`` of one user, as the engine's records.
 
     ``after``/``through``: only what is dated in that window of local days (a replay resumed from a
-    year-end checkpoint); ``held``: assets held without a trade in the window (their events count).
+    year-end checkpoint); ``held``: assets held without a trade in the window (their events count);
+    ``only``: the trades and receipts of these assets only (one position's ledger).
     """
-    rows = _trade_rows(owner_id, after, through)
+    rows = _trade_rows(owner_id, after, through, only)
     trades = [
         engine.Trade(
             id=pk,
@@ -160,6 +167,8 @@ def load_history(*, owner_id, after: date | None = None, through: date | None = 
         receipts = receipts.filter(dividend__payment_date__gt=after)
     if through is not None:
         receipts = receipts.filter(dividend__payment_date__lte=through)
+    if only is not None:
+        receipts = receipts.filter(dividend__asset_id__in=only)
     receipts = receipts.values_list(
         "dividend__asset_id",
         "dividend__kind",
@@ -574,22 +583,26 @@ def consolidated_positions(*, owner_id) -> list:
     return _cached(owner_id, "consolidated", lambda: _consolidated(owner_id))
 
 
-def _asset_chain(asset_id, events) -> set:
+def _asset_chain(asset_id) -> set:
     """The asset and every asset whose ticker changed into it (their history built this position)."""
-    chain, grew = {asset_id}, True
+    changes = CorporateEvent.objects.filter(
+        kind=CorporateEventKind.MUDANCA_TICKER, new_asset_id__isnull=False
+    ).values_list("asset_id", "new_asset_id")
+    chain, changes, grew = {asset_id}, list(changes), True
     while grew:
         grew = False
-        for ev in events:
-            if ev.new_asset_id in chain and ev.asset_id not in chain:
-                chain.add(ev.asset_id)
+        for old, new in changes:
+            if new in chain and old not in chain:
+                chain.add(old)
                 grew = True
     return chain
 
 
 def _ledger(owner_id, asset_id):
+    chain = _asset_chain(asset_id)
     custody = load_custody(owner_id=owner_id)
-    assets, trades, events, _incomes = load_history(owner_id=owner_id, held={o.asset_id for o in custody["openings"]})
-    chain = _asset_chain(asset_id, events)
+    openings = {o.asset_id for o in custody["openings"]} & chain
+    assets, trades, events, _incomes = load_history(owner_id=owner_id, held=openings, only=chain)
     custody = {k: [i for i in v if i.asset_id in chain] for k, v in custody.items()}
     known = {t.asset_id for t in trades} | {o.asset_id for o in custody["openings"]}
     if not known & chain:
