@@ -29,13 +29,19 @@ DEBUG = env.bool("DEBUG", default=False)
 # Keys that must never have a default in production. Development and tests get a
 # fixed, obviously insecure value so a fresh clone starts without any setup.
 _DEV_ONLY = DEBUG or TESTING
+# Commands that only compare models with migration files (or print them) sign, encrypt and serve
+# nothing: they run on a fresh clone without secrets, so `manage.py makemigrations --check` answers
+# the question it is asked. Every other command still refuses to start without them.
+SCHEMA_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate"}
+_SCHEMA_ONLY = len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] in SCHEMA_COMMANDS
+_PLACEHOLDER_SECRETS = _DEV_ONLY or _SCHEMA_ONLY
 
 
 def _secret(name, dev_value):
     value = env.str(name, default="")
     if value:
         return value
-    if _DEV_ONLY:
+    if _PLACEHOLDER_SECRETS:
         return dev_value
     raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")
 
@@ -525,7 +531,7 @@ RPA_API_READ_TIMEOUT = env.float("RPA_API_READ_TIMEOUT", default=20.0)
 # Portal passwords: Fernet keys (comma-separated, first one encrypts), separate from SECRET_KEY.
 BILLING_FERNET_KEYS = env.list("BILLING_FERNET_KEYS", default=[])
 if not BILLING_FERNET_KEYS:
-    if not _DEV_ONLY:
+    if not _PLACEHOLDER_SECRETS:
         raise ImproperlyConfigured("BILLING_FERNET_KEYS must be set when DEBUG is off.")
     BILLING_FERNET_KEYS = ["ZXhpdHVzLWRldi1vbmx5LWJpbGxpbmcta2V5LTAwMDA="]  # dev/test only
 # Robot jobs: automatic attempts for system failures, backoff, deadline, poller batch.
