@@ -383,16 +383,12 @@ def replay(
         holdings[asset_id] = _copy(holding)
     sales: list[Sale] = []
     bonuses: list = []
-    kept: dict = {}
-    whole: dict = {}
+    whole: dict = {}  # date -> every holding at the end of it (checkpoints and snapshots alike)
     tracer = _Tracer(trace)
-    pending = sorted(set(checkpoints))
-    pending_whole = sorted(set(snapshots))
+    pending = sorted(set(checkpoints) | set(snapshots))
     for day in sorted(set(by_day) | set(events_by_day) | set(others) | set(openings_by_day)):
         while pending and pending[0] < day:
-            kept[pending.pop(0)] = {a: _copy(h) for a, h in holdings.items() if h.state.quantity > 0}
-        while pending_whole and pending_whole[0] < day:
-            whole[pending_whole.pop(0)] = {a: _copy(h) for a, h in holdings.items()}
+            whole[pending.pop(0)] = {a: _copy(h) for a, h in holdings.items()}
         for op in sorted(openings_by_day.get(day, ()), key=lambda o: o.id):
             _apply_opening(holdings[op.asset_id], op, tracer)
         for ev in sorted(events_by_day.get(day, ()), key=lambda e: e.id):
@@ -408,16 +404,14 @@ def replay(
                 else:
                     _apply_fraction_sale(holding, info, item, sales, tracer)
     for day in pending:
-        kept[day] = {a: _copy(h) for a, h in holdings.items() if h.state.quantity > 0}
-    for day in pending_whole:
         whole[day] = {a: _copy(h) for a, h in holdings.items()}
     return ReplayResult(
         sales=sales,
-        checkpoints=kept,
+        checkpoints={d: {a: h for a, h in whole[d].items() if h.state.quantity > 0} for d in checkpoints},
         holdings=dict(holdings),
         steps=tracer.steps,
         bonuses=bonuses,
-        snapshots=whole,
+        snapshots={d: whole[d] for d in snapshots},
     )
 
 

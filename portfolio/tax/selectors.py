@@ -331,12 +331,13 @@ def cached_json(owner_id, what: str, compute) -> bytes | None:
     return None if found == b"null" else found
 
 
-def user_computation(*, owner_id, until: date, checkpoints=(), snapshots=(), carries=None):
+def user_computation(*, owner_id, until: date, checkpoints=(), snapshots=(), carries=None, rules=None):
     """``(history, replay result, months up to until, rulebook)``: the whole history, replayed.
 
     ``snapshots``: dates whose whole holdings the result keeps; ``carries``: a dict that receives what
-    each month handed on to the next (both for storing a year-end checkpoint)."""
-    rules = rulebook()
+    each month handed on to the next (both for storing a year-end checkpoint); ``rules``: the
+    rulebook when the caller already loaded it."""
+    rules = rules or rulebook()
     custody = load_custody(owner_id=owner_id)
     history = load_history(owner_id=owner_id, held={o.asset_id for o in custody["openings"]})
     assets, trades, events, _incomes = history
@@ -796,7 +797,7 @@ def figures_until(*, owner_id, through: date, keep=()) -> Figures:
     history is replayed and that checkpoint stored on the way (``portfolio.tax.checkpoints``).
     """
     rules = rulebook()
-    return _resumed(owner_id, through, keep, rules) or _from_scratch(owner_id, through, keep)
+    return _resumed(owner_id, through, keep, rules) or _from_scratch(owner_id, through, keep, rules)
 
 
 def _resumed(owner_id, through: date, keep, rules: RuleBook) -> Figures | None:
@@ -832,7 +833,7 @@ def _resumed(owner_id, through: date, keep, rules: RuleBook) -> Figures | None:
     return Figures(assets, incomes, result, months, found.foreign_loss, rules)
 
 
-def _from_scratch(owner_id, through: date, keep) -> Figures:
+def _from_scratch(owner_id, through: date, keep, rules: RuleBook) -> Figures:
     """The whole history replayed; the checkpoint of 31/12 of the year before is stored on the way
     (when that day is past and nothing changed while computing)."""
     year = through.year
@@ -846,6 +847,7 @@ def _from_scratch(owner_id, through: date, keep) -> Figures:
         checkpoints=keep,
         snapshots=(previous_end,) if storable else (),
         carries=carries,
+        rules=rules,
     )
     assets, _trades, _events, incomes = history
     foreign_incomes = engine.foreign_incomes(incomes, assets)
